@@ -1,0 +1,216 @@
+"""The starlette application: one catch-all endpoint that resolves, authenticates, handles.
+
+Order for every request (rest-api.md §3 dispatch table):
+
+1. ``OPTIONS``: CORS preflight, before authentication (R8).
+2. Control endpoints and the callback public key, on requests that name no bucket (S2).
+3. ``routing.resolve`` gives the candidate readings (R1); ``auth.verify`` picks the one
+   whose signature verifies (skipped with ``--auth off``: the first reading is used).
+4. The operation's handler from ``handlers.HANDLERS``.
+
+Every ``OSSError`` is rendered in one place, ``error_response`` (R6); every response gets
+``x-oss-request-id``, ``Date`` and ``Server: AliyunOSS`` (§9.1) and, for a cross-origin
+request, the CORS headers (§12.2). All of it happens inside the endpoint, because
+starlette's exception middleware is innermost (style.md rule 3).
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import logging
+import os
+import random
+import threading
+import time
+from collections.abc import Callable
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from emulator.auth.model import Credentials, Reading, SignedRequest
+from emulator.auth.verify import verify
+from emulator.config import Settings
+from emulator.errors import OSSError
+from emulator.handlers import HANDLERS
+from emulator.handlers.context import Context
+from emulator.handlers.control import control_handler
+from emulator.protocol import cors, xml
+from emulator.protocol.headers import http_date
+from emulator.routing import Resolved, decode_path, resolve, split_host, virtual_host_bucket
+from emulator.storage.base import Storage
+
+logger = logging.getLogger("emulator.access")
+
+Clock = Callable[[], float]
+ALL_METHODS = ["GET", "HEAD", "PUT", "POST", "DELETE", "OPTIONS", "PATCH"]
+
+
+class RequestIds:
+    """24 upper-case hex request IDs (R4); reproducible when a seed is given."""
+
+    def __init__(self, seed: int | None) -> None:
+        self._random = random.Random(seed) if seed is not None else None
+        self._lock = threading.Lock()
+
+    def next(self) -> str:
+        if self._random is None:
+            return os.urandom(12).hex().upper()
+        with self._lock:
+            return f"{self._random.getrandbits(96):024X}"
+
+
+@functools.lru_cache(maxsize=256)
+def _parsed_cors(cors_xml: str) -> cors.CorsConfig:
+    return xml.parse_cors(cors_xml.encode("utf-8"))
+
+
+def create_app(settings: Settings, *, storage: Storage | None = None,
+               clock: Clock | None = None) -> Starlette:
+    """Build the emulator's ASGI app.
+
+    Args:
+        settings: the configuration.
+        storage: the storage to serve; default a ``Store`` on ``settings.data_dir``
+            with the configured buckets created.
+        clock: seconds since the epoch; default ``time.time``.
+    """
+    clock = clock or time.time
+    if storage is None:
+        from emulator.storage.store import Store
+
+        storage = Store(settings.data_dir)
+        for name in settings.buckets:
+            storage.create_bucket(name, clock())
+    app = Starlette(routes=[
+        Route("/{path:path}", endpoint, methods=ALL_METHODS),
+    ])
+    app.state.settings = settings
+    app.state.storage = storage
+    app.state.clock = clock
+    app.state.request_ids = RequestIds(settings.seed)
+    app.state.bound_port = settings.port
+    return app
+
+
+def base_url(request: Request) -> str:
+    settings: Settings = request.app.state.settings
+    return settings.base_url(request.app.state.bound_port)
+
+
+async def endpoint(request: Request) -> Response:
+    state = request.app.state
+    settings: Settings = state.settings
+    request_id = state.request_ids.next()
+    now = state.clock()
+    host = request.headers.get("host", "")
+    raw_path = request.scope.get("raw_path", b"/").decode("utf-8", "surrogateescape")
+    raw_path = raw_path.split("?", 1)[0] or "/"
+    bucket_for_cors: str | None = None
+    try:
+        vh_bucket = virtual_host_bucket(host, settings.virtual_host_base)
+        path = decode_path(raw_path)
+        bucket_for_cors = vh_bucket or _path_bucket(path)
+        if request.method == "OPTIONS":
+            response = _preflight(request, bucket_for_cors)
+        elif vh_bucket is None and (control := control_handler(path)) is not None:
+            response = await control(request)
+        else:
+            response = await _dispatch(request, raw_path, now, request_id)
+    except OSSError as err:
+        response = error_response(err, request_id=request_id, host_id=host,
+                                  head=request.method == "HEAD")
+    _finish(request, response, request_id, now, bucket_for_cors)
+    return response
+
+
+def _path_bucket(path: str) -> str | None:
+    first = path.lstrip("/").split("/", 1)[0]
+    return first or None
+
+
+async def _dispatch(request: Request, raw_path: str, now: float, request_id: str) -> Response:
+    settings: Settings = request.app.state.settings
+    raw_query = request.scope.get("query_string", b"").decode("latin-1")
+    signed = SignedRequest.build(request.method, raw_path, raw_query,
+                                 [(k.decode("latin-1"), v.decode("latin-1"))
+                                  for k, v in request.scope["headers"]])
+    readings = resolve(request.method, request.headers.get("host", ""), raw_path, signed.query,
+                       has_copy_source="x-oss-copy-source" in signed.headers,
+                       virtual_host_bases=settings.virtual_host_base)
+    chosen = readings[0]
+    if settings.auth:
+        credentials = Credentials(settings.access_key_id, settings.access_key_secret,
+                                  settings.security_token)
+        verified = verify(signed, [Reading(r.bucket, r.key) for r in readings], credentials, now,
+                          skew_check=settings.clock_skew_check)
+        chosen = _chosen(readings, verified.reading)
+    ctx = Context(request=request, settings=settings, storage=request.app.state.storage,
+                  resolved=chosen, now=now, request_id=request_id, base_url=base_url(request))
+    return await HANDLERS[chosen.operation](ctx)
+
+
+def _chosen(readings: list[Resolved], reading: Reading) -> Resolved:
+    for candidate in readings:
+        if (candidate.bucket, candidate.key) == (reading.bucket, reading.key):
+            return candidate
+    return readings[0]
+
+
+def _bucket_cors(request: Request, bucket: str | None) -> cors.CorsConfig | None:
+    if bucket is None:
+        return None
+    try:
+        meta = request.app.state.storage.get_bucket(bucket)
+    except OSSError:
+        return None
+    return _parsed_cors(meta.cors) if meta.cors else None
+
+
+def _preflight(request: Request, bucket: str | None) -> Response:
+    settings: Settings = request.app.state.settings
+    headers = cors.preflight(
+        _bucket_cors(request, bucket),
+        origin=request.headers.get("origin"),
+        method=request.headers.get("access-control-request-method"),
+        request_headers=request.headers.get("access-control-request-headers"),
+        default_allow=settings.cors_default,
+    )
+    response = Response(b"", status_code=200)
+    for name, value in headers:
+        response.headers.append(name, value)
+    return response
+
+
+def error_response(err: OSSError, *, request_id: str, host_id: str, head: bool) -> Response:
+    """The one place an ``OSSError`` becomes a response (R6; HEAD: ``x-oss-err``)."""
+    body = xml.render_error(err, request_id=request_id, host_id=host_id)
+    headers = dict(err.headers)
+    if err.error_ec:
+        headers["x-oss-ec"] = err.error_ec
+    if head:
+        headers["x-oss-err"] = base64.b64encode(body).decode("ascii")
+        headers["Content-Type"] = "application/xml"
+        headers["Content-Length"] = "0"
+        return Response(b"", status_code=err.status, headers=headers)
+    return Response(body, status_code=err.status, headers=headers, media_type="application/xml")
+
+
+def _finish(request: Request, response: Response, request_id: str, now: float,
+            bucket: str | None) -> None:
+    response.headers["x-oss-request-id"] = request_id
+    response.headers["Date"] = http_date(now)
+    response.headers["Server"] = "AliyunOSS"
+    origin = request.headers.get("origin")
+    if origin and request.method != "OPTIONS":
+        settings: Settings = request.app.state.settings
+        for name, value in cors.actual_headers(
+            _bucket_cors(request, bucket), origin=origin, method=request.method,
+            response_header_names=list(response.headers.keys()),
+            default_allow=settings.cors_default,
+        ):
+            response.headers.append(name, value)
+    logger.info("%s %s %s %d %s", request.method, split_host(request.headers.get("host", "")),
+                request.url.path, response.status_code, request_id)

@@ -1,0 +1,112 @@
+"""EmulatorServer: the emulator on a socket it bound itself, in a background thread.
+
+Used by the pytest plugin and by tests (style.md rule 8): bind ``(host, port)`` first
+(port 0 picks a free port, read back at once), hand the socket to uvicorn, wait until it
+has started. Nothing races for the port between choosing and binding it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+import socket
+import threading
+import time
+from types import TracebackType
+
+import uvicorn
+
+from emulator.app import create_app
+from emulator.config import Settings
+from emulator.storage.base import Storage
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on ``(host, port)``; port 0 picks a free one."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def uvicorn_config(app: Callable[..., Any], log_level: str) -> uvicorn.Config:
+    """Uvicorn settings shared by the command line, the fixture server and the benchmark."""
+    return uvicorn.Config(app, log_level=log_level, server_header=False, date_header=False,
+                          lifespan="off", access_log=False)
+
+
+class EmulatorServer:
+    """A running emulator: ``start()``, then ``endpoint``; ``stop()`` when done."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._socket = bind_socket(settings.host, settings.port)
+        self.port: int = self._socket.getsockname()[1]
+        self.settings = dataclasses.replace(settings, port=self.port)
+        self.app = create_app(self.settings)
+        self._server = uvicorn.Server(uvicorn_config(self.app, "warning"))
+        self._thread: threading.Thread | None = None
+
+    @property
+    def endpoint(self) -> str:
+        """The base URL, e.g. ``http://127.0.0.1:53412``."""
+        return self.settings.base_url(self.port)
+
+    @property
+    def access_key_id(self) -> str:
+        return self.settings.access_key_id
+
+    @property
+    def access_key_secret(self) -> str:
+        return self.settings.access_key_secret
+
+    @property
+    def security_token(self) -> str | None:
+        return self.settings.security_token
+
+    @property
+    def region(self) -> str:
+        return self.settings.region
+
+    @property
+    def bucket(self) -> str:
+        """The first configured bucket."""
+        return self.settings.buckets[0]
+
+    @property
+    def storage(self) -> Storage:
+        storage: Storage = self.app.state.storage
+        return storage
+
+    def start(self, timeout: float = 10.0) -> EmulatorServer:
+        self._thread = threading.Thread(target=self._server.run,
+                                        kwargs={"sockets": [self._socket]},
+                                        name=f"oss-emulator:{self.port}", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"oss-emulator did not start on {self.endpoint}")
+            time.sleep(0.005)
+        return self
+
+    def reset(self) -> None:
+        """Back to the configured buckets, empty."""
+        self.storage.reset(self.settings.buckets, time.time())
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self._socket.close()
+        self.storage.close()
+
+    def __enter__(self) -> EmulatorServer:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
