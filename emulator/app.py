@@ -212,5 +212,6 @@ def _finish(request: Request, response: Response, request_id: str, now: float,
             default_allow=settings.cors_default,
         ):
             response.headers.append(name, value)
-    logger.info("%s %s %s %d %s", request.method, split_host(request.headers.get("host", "")),
-                request.url.path, response.status_code, request_id)
+    if logger.isEnabledFor(logging.INFO):
+        logger.info("%s %s %s %d %s", request.method, split_host(request.headers.get("host", "")),
+                    request.scope.get("path", ""), response.status_code, request_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import signal
 import sys
 from collections.abc import Mapping, Sequence
 
@@ -67,6 +68,20 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         return 2
     print(banner(settings, settings.base_url()), flush=True)
     server = uvicorn.Server(uvicorn_config(app, settings.log_level))
-    server.run(sockets=[sock])
-    app.state.storage.close()
+    # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal: let that
+    # end in a clean exit 0 (docker stop, Ctrl-C) with the index closed.
+    signal.signal(signal.SIGTERM, _exit_cleanly)
+    try:
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:
+        pass
+    except SystemExit as stop:
+        if stop.code not in (0, None):
+            raise
+    finally:
+        app.state.storage.close()
     return 0
+
+
+def _exit_cleanly(signum: int, frame: object) -> None:
+    raise SystemExit(0)

@@ -1,0 +1,293 @@
+"""Benchmarks: the emulator against a bare starlette upload handler, side by side in one run.
+
+    .venv/bin/python -m tests.benchmark [--quick]
+
+Not part of the test run. Both servers run as separate processes with the same uvicorn
+settings (``emulator.server.uvicorn_config``) on loopback; the bare one streams each body
+to a file while computing MD5, which is the least an object store must do. Figures:
+
+1. 1 KiB PUT throughput (requests/s, keep-alive, 8 concurrent connections), signed V1
+   requests for the emulator; target ratio >= 0.6.
+2. One 256 MiB streamed PUT (MB/s), and the growth of the server's resident memory;
+   targets: ratio >= 0.7, growth < 64 MiB.
+3. CompleteMultipartUpload time for 64 MiB vs 512 MiB in 8 parts; target within 1.5x (R9).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import hashlib
+import hmac
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from email.utils import formatdate
+from pathlib import Path
+
+import psutil
+
+AK, SK, BUCKET = "bench-ak", "bench-sk", "bench"
+CHUNK = 1 << 20
+
+
+# --- the bare baseline --------------------------------------------------------------------
+
+
+def bare_app(directory: Path):  # type: ignore[no-untyped-def]
+    """A starlette app that streams every PUT body to a new file with MD5, nothing more."""
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    async def put(request: Request) -> Response:
+        digest = hashlib.md5()
+        path = directory / uuid.uuid4().hex
+        with path.open("wb") as handle:
+            async for chunk in request.stream():
+                digest.update(chunk)
+                handle.write(chunk)
+        return Response(b"", headers={"ETag": f'"{digest.hexdigest().upper()}"'})
+
+    return Starlette(routes=[Route("/{path:path}", put, methods=["PUT", "POST"])])
+
+
+def serve_bare(port_file: Path, directory: Path) -> None:
+    import uvicorn
+
+    from emulator.server import bind_socket, uvicorn_config
+
+    sock = bind_socket("127.0.0.1", 0)
+    port_file.write_text(str(sock.getsockname()[1]))
+    uvicorn.Server(uvicorn_config(bare_app(directory), "warning")).run(sockets=[sock])
+
+
+# --- servers as processes --------------------------------------------------------------------
+
+
+class ServerProcess:
+    def __init__(self, argv: list[str], port_pattern: str | None, port_file: Path | None) -> None:
+        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     text=True)
+        self.port = self._wait_port(port_pattern, port_file)
+        self.ps = psutil.Process(self.proc.pid)
+
+    def _wait_port(self, pattern: str | None, port_file: Path | None) -> int:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if port_file is not None and port_file.exists() and port_file.read_text():
+                return int(port_file.read_text())
+            if pattern is not None and self.proc.stdout is not None:
+                line = self.proc.stdout.readline()
+                match = re.search(pattern, line)
+                if match:
+                    return int(match.group(1))
+            time.sleep(0.01)
+        raise RuntimeError("server did not start")
+
+    def wait_ready(self) -> None:
+        for _ in range(300):
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.02)
+        raise RuntimeError("server not accepting")
+
+    def rss(self) -> int:
+        return int(self.ps.memory_info().rss)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+
+
+def start_emulator(data_dir: Path) -> ServerProcess:
+    server = ServerProcess(
+        [sys.executable, "-m", "emulator", "--port", "0", "--data-dir", str(data_dir),
+         "--access-key-id", AK, "--access-key-secret", SK, "--bucket", BUCKET,
+         "--log-level", "warning"],
+        r"listening on http://127\.0\.0\.1:(\d+)", None)
+    server.wait_ready()
+    return server
+
+
+def start_bare(directory: Path) -> ServerProcess:
+    port_file = directory / "port"
+    server = ServerProcess(
+        [sys.executable, "-c", "import sys; from pathlib import Path; "
+         "from tests.benchmark import serve_bare; serve_bare(Path(sys.argv[1]), Path(sys.argv[2]))",
+         str(port_file), str(directory)], None, port_file)
+    server.wait_ready()
+    return server
+
+
+# --- a small HTTP/1.1 client (keep-alive, signed V1) --------------------------------------
+
+
+def v1_headers(method: str, key: str, content_type: str = "", sub: str = "") -> dict[str, str]:
+    date = formatdate(usegmt=True)
+    resource = f"/{BUCKET}/{key}" + (f"?{sub}" if sub else "")
+    to_sign = f"{method}\n\n{content_type}\n{date}\n{resource}"
+    signature = base64.b64encode(hmac.new(SK.encode(), to_sign.encode(), hashlib.sha1).digest())
+    headers = {"Date": date, "Authorization": f"OSS {AK}:{signature.decode()}"}
+    if content_type:
+        headers["Content-Type"] = content_type
+    return headers
+
+
+async def request(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, method: str,
+                  path: str, headers: dict[str, str], body: bytes | Callable[[], object] = b"",
+                  length: int | None = None) -> tuple[int, bytes]:
+    size = len(body) if isinstance(body, bytes) else length
+    head = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", f"Content-Length: {size}"]
+    head += [f"{k}: {v}" for k, v in headers.items()]
+    writer.write(("\r\n".join(head) + "\r\n\r\n").encode())
+    if isinstance(body, bytes):
+        writer.write(body)
+    else:
+        for chunk in body():  # type: ignore[attr-defined]
+            writer.write(chunk)
+            await writer.drain()
+    await writer.drain()
+    status_line = await reader.readline()
+    status = int(status_line.split()[1])
+    content_length = 0
+    while (line := await reader.readline()) not in (b"\r\n", b""):
+        name, _, value = line.decode().partition(":")
+        if name.lower() == "content-length":
+            content_length = int(value)
+    payload = await reader.readexactly(content_length) if content_length else b""
+    return status, payload
+
+
+async def put_throughput(port: int, signed: bool, seconds: float, connections: int = 8) -> float:
+    body = os.urandom(1024)
+    done = 0
+    stop_at = time.perf_counter() + seconds
+
+    async def worker(n: int) -> None:
+        nonlocal done
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        i = 0
+        while time.perf_counter() < stop_at:
+            key = f"small/{n}/{i}"
+            headers = v1_headers("PUT", key) if signed else {}
+            status, _ = await request(reader, writer, "PUT", f"/{BUCKET}/{key}", headers, body)
+            assert status == 200, status
+            done += 1
+            i += 1
+        writer.close()
+
+    start = time.perf_counter()
+    await asyncio.gather(*(worker(n) for n in range(connections)))
+    return done / (time.perf_counter() - start)
+
+
+async def big_put(server: ServerProcess, signed: bool, size: int) -> tuple[float, int]:
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    block = os.urandom(CHUNK)
+    peak = server.rss()
+    before = peak
+
+    def chunks():  # type: ignore[no-untyped-def]
+        nonlocal peak
+        for n in range(size // CHUNK):
+            if n % 16 == 0:
+                peak = max(peak, server.rss())
+            yield block
+
+    headers = v1_headers("PUT", "big") if signed else {}
+    start = time.perf_counter()
+    status, _ = await request(reader, writer, "PUT", f"/{BUCKET}/big", headers, chunks, size)
+    elapsed = time.perf_counter() - start
+    peak = max(peak, server.rss())
+    writer.close()
+    assert status == 200, status
+    return size / elapsed / 1e6, peak - before
+
+
+async def multipart_complete_time(port: int, total: int, parts: int = 8) -> float:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    key = f"mp-{total}"
+    sub = "uploads"
+    status, body = await request(reader, writer, "POST", f"/{BUCKET}/{key}?uploads",
+                                 v1_headers("POST", key, sub=sub))
+    upload_id = re.search(rb"<UploadId>(\w+)</UploadId>", body).group(1).decode()  # type: ignore[union-attr]
+    part_size = total // parts
+    block = os.urandom(CHUNK)
+    xml = ["<CompleteMultipartUpload>"]
+    for number in range(1, parts + 1):
+        sub = f"partNumber={number}&uploadId={upload_id}"
+
+        def part_chunks():  # type: ignore[no-untyped-def]
+            for _ in range(part_size // CHUNK):
+                yield block
+
+        digest = hashlib.md5()
+        for _ in range(part_size // CHUNK):
+            digest.update(block)
+        status, _ = await request(reader, writer, "PUT", f"/{BUCKET}/{key}?{sub}",
+                                  v1_headers("PUT", key, sub=sub), part_chunks, part_size)
+        assert status == 200
+        xml.append(f"<Part><PartNumber>{number}</PartNumber>"
+                   f"<ETag>\"{digest.hexdigest().upper()}\"</ETag></Part>")
+    xml.append("</CompleteMultipartUpload>")
+    sub = f"uploadId={upload_id}"
+    start = time.perf_counter()
+    status, body = await request(reader, writer, "POST", f"/{BUCKET}/{key}?{sub}",
+                                 v1_headers("POST", key, sub=sub), "".join(xml).encode())
+    elapsed = time.perf_counter() - start
+    assert status == 200, body
+    writer.close()
+    return elapsed
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="shorter runs, smaller objects")
+    parser.add_argument("--dir", type=Path, default=Path.cwd(),
+                        help="where both servers keep their files (default: the current "
+                        "directory; both share one file system so the comparison is fair)")
+    args = parser.parse_args(argv)
+    seconds = 3.0 if args.quick else 8.0
+    big = (64 if args.quick else 256) << 20
+    with tempfile.TemporaryDirectory(prefix=".oss-bench-", dir=args.dir) as tmp:
+        root = Path(tmp)
+        (root / "bare").mkdir()
+        emulator = start_emulator(root / "emulator")
+        bare = start_bare(root / "bare")
+        try:
+            rounds = [(asyncio.run(put_throughput(emulator.port, True, seconds / 2)),
+                       asyncio.run(put_throughput(bare.port, False, seconds / 2)))
+                      for _ in range(2)]
+            emu_rps = statistics.mean(r[0] for r in rounds)
+            bare_rps = statistics.mean(r[1] for r in rounds)
+            emu_mbs, emu_growth = asyncio.run(big_put(emulator, True, big))
+            bare_mbs, bare_growth = asyncio.run(big_put(bare, False, big))
+            small_mp = asyncio.run(multipart_complete_time(emulator.port, 64 << 20))
+            large_mp = asyncio.run(multipart_complete_time(emulator.port, 512 << 20))
+        finally:
+            emulator.stop()
+            bare.stop()
+    print(f"1 KiB PUT: emulator {emu_rps:.0f} req/s, bare {bare_rps:.0f} req/s, "
+          f"ratio {emu_rps / bare_rps:.2f} (target >= 0.6)")
+    print(f"{big >> 20} MiB PUT: emulator {emu_mbs:.0f} MB/s, bare {bare_mbs:.0f} MB/s, "
+          f"ratio {emu_mbs / bare_mbs:.2f} (target >= 0.7); RSS growth emulator "
+          f"{emu_growth / 2**20:.1f} MiB, bare {bare_growth / 2**20:.1f} MiB (target < 64)")
+    print(f"Complete 8 parts: 64 MiB {small_mp * 1000:.1f} ms, 512 MiB {large_mp * 1000:.1f} ms, "
+          f"ratio {large_mp / small_mp:.2f} (target <= 1.5)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
