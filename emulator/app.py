@@ -25,6 +25,7 @@ import threading
 import time
 from collections.abc import Callable
 
+import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -32,6 +33,8 @@ from starlette.routing import Route
 
 from emulator.auth.model import Credentials, Reading, SignedRequest
 from emulator.auth.verify import verify
+from emulator.callback import keys
+from emulator.callback.journal import Journal
 from emulator.config import Settings
 from emulator.errors import OSSError
 from emulator.handlers import HANDLERS
@@ -68,7 +71,8 @@ def _parsed_cors(cors_xml: str) -> cors.CorsConfig:
 
 
 def create_app(settings: Settings, *, storage: Storage | None = None,
-               clock: Clock | None = None) -> Starlette:
+               clock: Clock | None = None,
+               transport: httpx.AsyncBaseTransport | None = None) -> Starlette:
     """Build the emulator's ASGI app.
 
     Args:
@@ -76,6 +80,7 @@ def create_app(settings: Settings, *, storage: Storage | None = None,
         storage: the storage to serve; default a ``Store`` on ``settings.data_dir``
             with the configured buckets created.
         clock: seconds since the epoch; default ``time.time``.
+        transport: the httpx transport callbacks go through (tests inject one).
     """
     clock = clock or time.time
     if storage is None:
@@ -92,6 +97,10 @@ def create_app(settings: Settings, *, storage: Storage | None = None,
     app.state.clock = clock
     app.state.request_ids = RequestIds(settings.seed)
     app.state.bound_port = settings.port
+    app.state.signing_key = keys.load_or_create(settings.data_dir, settings.callback_private_key)
+    app.state.journal = Journal()
+    app.state.callback_transport = transport
+    app.state.callback_client = None
     return app
 
 

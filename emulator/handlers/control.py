@@ -1,4 +1,5 @@
-"""Control endpoints under ``/_emulator/``, answered only on requests that name no bucket (S2).
+"""Control endpoints under ``/_emulator/`` and the callback public key, answered only on
+requests that name no bucket (S2, C17).
 
 Bucket names cannot start with ``_``, so these paths never shadow a path-style bucket; on
 a bucket's virtual host the same paths are ordinary object keys.
@@ -28,12 +29,30 @@ async def health(request: Request) -> Response:
 
 
 async def reset(request: Request) -> Response:
-    """Drop every object, upload and bucket, and recreate the configured buckets."""
+    """Drop every object, upload and bucket, recreate the configured buckets; clear the journal."""
     if request.method != "POST":
         return JSONResponse({"error": "use POST"}, status_code=405)
     settings: Settings = request.app.state.settings
     request.app.state.storage.reset(settings.buckets, request.app.state.clock())
+    request.app.state.journal.clear()
     return JSONResponse({"status": "reset", "buckets": list(settings.buckets)})
+
+
+async def callbacks(request: Request) -> Response:
+    """GET: every recorded callback attempt, oldest first; DELETE: forget them."""
+    journal = request.app.state.journal
+    if request.method == "DELETE":
+        journal.clear()
+        return Response(b"", status_code=204)
+    if request.method != "GET":
+        return JSONResponse({"error": "use GET or DELETE"}, status_code=405)
+    return JSONResponse(journal.entries())
+
+
+async def public_key(request: Request) -> Response:
+    """The PEM public key that verifies the emulator's callbacks (C17)."""
+    return Response(request.app.state.signing_key.public_pem,
+                    media_type="application/x-pem-file")
 
 
 ControlHandler = Callable[[Request], Awaitable[Response]]
@@ -41,6 +60,8 @@ ControlHandler = Callable[[Request], Awaitable[Response]]
 CONTROL_ROUTES: dict[str, ControlHandler] = {
     "/_emulator/health": health,
     "/_emulator/reset": reset,
+    "/_emulator/callbacks": callbacks,
+    "/callback_pub_key_v1.pem": public_key,
 }
 
 

@@ -11,6 +11,7 @@ import base64
 from starlette.responses import Response
 
 from emulator.errors import InvalidArgument
+from emulator.handlers.callback_flow import parse_callback, run_callback
 from emulator.handlers.context import Context, empty_response, xml_response
 from emulator.handlers.object import forbid_overwrite, receive_checked, upload_headers
 from emulator.protocol import xml
@@ -61,9 +62,13 @@ async def complete(ctx: Context) -> Response:
         raise InvalidArgument("Should not speficy both complete all header and http body.",
                               ArgumentName="x-oss-complete-all", ArgumentValue="yes")
     parts = None if complete_all == "yes" else xml.parse_complete(body)
+    callback = parse_callback(ctx)  # validated before the upload completes (C5)
     meta = ctx.storage.complete_upload(upload, parts, ctx.now,
                                        forbid_overwrite=forbid_overwrite(ctx))
     headers = upload_headers(meta)
+    if callback is not None:  # the application's body replaces the XML (C21)
+        return await run_callback(ctx, callback, meta, operation="CompleteMultipartUpload",
+                                  content_md5=None, upload_headers=headers)
     location = f"{ctx.base_url}/{ctx.bucket}/{ctx.key}"
     return xml_response(xml.render_complete(ctx.bucket, ctx.key, meta.etag, location,
                                             encoding_url=ctx.encoding_url()), headers=headers)

@@ -17,6 +17,7 @@ from emulator.errors import (
     MissingArgument,
     PreconditionFailed,
 )
+from emulator.handlers.callback_flow import parse_callback, run_callback
 from emulator.handlers.context import Context, empty_response, xml_response
 from emulator.protocol import xml
 from emulator.protocol.headers import (
@@ -57,11 +58,16 @@ async def receive_checked(ctx: Context) -> BlobWriter:
 async def put_object(ctx: Context) -> Response:
     validate_object_key(ctx.key)
     ctx.storage.get_bucket(ctx.bucket)  # NoSuchBucket before reading the body
+    callback = parse_callback(ctx)  # a bad callback is a 400 before anything is stored (C5)
     attrs = object_attrs_from_headers(ctx.request.headers, ctx.key)
     blob = await receive_checked(ctx)
     meta = ctx.storage.put_object(ctx.bucket, ctx.key, blob, attrs, ctx.now,
                                   forbid_overwrite=forbid_overwrite(ctx))
-    return empty_response(200, upload_headers(meta))
+    headers = upload_headers(meta)
+    if callback is None:
+        return empty_response(200, headers)
+    return await run_callback(ctx, callback, meta, operation="PutObject",
+                              content_md5=headers.get("Content-MD5"), upload_headers=headers)
 
 
 def _copy_source(ctx: Context) -> tuple[str, str]:
