@@ -70,9 +70,13 @@ def _parsed_cors(cors_xml: str) -> cors.CorsConfig:
     return xml.parse_cors(cors_xml.encode("utf-8"))
 
 
-def create_app(settings: Settings, *, storage: Storage | None = None,
-               clock: Clock | None = None,
-               transport: httpx.AsyncBaseTransport | None = None) -> Starlette:
+def create_app(
+    settings: Settings,
+    *,
+    storage: Storage | None = None,
+    clock: Clock | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> Starlette:
     """Build the emulator's ASGI app.
 
     Args:
@@ -89,9 +93,11 @@ def create_app(settings: Settings, *, storage: Storage | None = None,
         storage = Store(settings.data_dir)
         for name in settings.buckets:
             storage.create_bucket(name, clock())
-    app = Starlette(routes=[
-        Route("/{path:path}", endpoint, methods=ALL_METHODS),
-    ])
+    app = Starlette(
+        routes=[
+            Route("/{path:path}", endpoint, methods=ALL_METHODS),
+        ]
+    )
     app.state.settings = settings
     app.state.storage = storage
     app.state.clock = clock
@@ -129,8 +135,9 @@ async def endpoint(request: Request) -> Response:
         else:
             response = await _dispatch(request, raw_path, now, request_id)
     except OSSError as err:
-        response = error_response(err, request_id=request_id, host_id=host,
-                                  head=request.method == "HEAD")
+        response = error_response(
+            err, request_id=request_id, host_id=host, head=request.method == "HEAD"
+        )
     _finish(request, response, request_id, now, bucket_for_cors)
     return response
 
@@ -143,21 +150,42 @@ def _path_bucket(path: str) -> str | None:
 async def _dispatch(request: Request, raw_path: str, now: float, request_id: str) -> Response:
     settings: Settings = request.app.state.settings
     raw_query = request.scope.get("query_string", b"").decode("latin-1")
-    signed = SignedRequest.build(request.method, raw_path, raw_query,
-                                 [(k.decode("latin-1"), v.decode("latin-1"))
-                                  for k, v in request.scope["headers"]])
-    readings = resolve(request.method, request.headers.get("host", ""), raw_path, signed.query,
-                       has_copy_source="x-oss-copy-source" in signed.headers,
-                       virtual_host_bases=settings.virtual_host_base)
+    signed = SignedRequest.build(
+        request.method,
+        raw_path,
+        raw_query,
+        [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.scope["headers"]],
+    )
+    readings = resolve(
+        request.method,
+        request.headers.get("host", ""),
+        raw_path,
+        signed.query,
+        has_copy_source="x-oss-copy-source" in signed.headers,
+        virtual_host_bases=settings.virtual_host_base,
+    )
     chosen = readings[0]
     if settings.auth:
-        credentials = Credentials(settings.access_key_id, settings.access_key_secret,
-                                  settings.security_token)
-        verified = verify(signed, [Reading(r.bucket, r.key) for r in readings], credentials, now,
-                          skew_check=settings.clock_skew_check)
+        credentials = Credentials(
+            settings.access_key_id, settings.access_key_secret, settings.security_token
+        )
+        verified = verify(
+            signed,
+            [Reading(r.bucket, r.key) for r in readings],
+            credentials,
+            now,
+            skew_check=settings.clock_skew_check,
+        )
         chosen = _chosen(readings, verified.reading)
-    ctx = Context(request=request, settings=settings, storage=request.app.state.storage,
-                  resolved=chosen, now=now, request_id=request_id, base_url=base_url(request))
+    ctx = Context(
+        request=request,
+        settings=settings,
+        storage=request.app.state.storage,
+        resolved=chosen,
+        now=now,
+        request_id=request_id,
+        base_url=base_url(request),
+    )
     return await HANDLERS[chosen.operation](ctx)
 
 
@@ -207,8 +235,9 @@ def error_response(err: OSSError, *, request_id: str, host_id: str, head: bool) 
     return Response(body, status_code=err.status, headers=headers, media_type="application/xml")
 
 
-def _finish(request: Request, response: Response, request_id: str, now: float,
-            bucket: str | None) -> None:
+def _finish(
+    request: Request, response: Response, request_id: str, now: float, bucket: str | None
+) -> None:
     response.headers["x-oss-request-id"] = request_id
     response.headers["Date"] = http_date(now)
     response.headers["Server"] = "AliyunOSS"
@@ -216,11 +245,19 @@ def _finish(request: Request, response: Response, request_id: str, now: float,
     if origin and request.method != "OPTIONS":
         settings: Settings = request.app.state.settings
         for name, value in cors.actual_headers(
-            _bucket_cors(request, bucket), origin=origin, method=request.method,
+            _bucket_cors(request, bucket),
+            origin=origin,
+            method=request.method,
             response_header_names=list(response.headers.keys()),
             default_allow=settings.cors_default,
         ):
             response.headers.append(name, value)
     if logger.isEnabledFor(logging.INFO):
-        logger.info("%s %s %s %d %s", request.method, split_host(request.headers.get("host", "")),
-                    request.scope.get("path", ""), response.status_code, request_id)
+        logger.info(
+            "%s %s %s %d %s",
+            request.method,
+            split_host(request.headers.get("host", "")),
+            request.scope.get("path", ""),
+            response.status_code,
+            request_id,
+        )

@@ -22,8 +22,9 @@ def banner(settings: Settings, url: str) -> str:
     ak, sk = settings.access_key_id, settings.access_key_secret
     port = url.rsplit(":", 1)[-1].rstrip("/")
     sts = f", security token {token}" if token else ""
-    oss2_auth = (f'oss2.StsAuth("{ak}", "{sk}", "{token}")' if token
-                 else f'oss2.Auth("{ak}", "{sk}")')
+    oss2_auth = (
+        f'oss2.StsAuth("{ak}", "{sk}", "{token}")' if token else f'oss2.Auth("{ak}", "{sk}")'
+    )
     v2_creds = f'"{ak}", "{sk}"' + (f', "{token}"' if token else "")
     js_token = f", stsToken: '{token}'" if token else ""
     return f"""\
@@ -57,8 +58,11 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     try:
         sock = bind_socket(settings.host, settings.port)
     except OSError as exc:
-        print(f"oss-emulator: --host/--port: cannot listen on {settings.host}:{settings.port}: "
-              f"{exc.strerror}", file=sys.stderr)
+        print(
+            f"oss-emulator: --host/--port: cannot listen on {settings.host}:{settings.port}: "
+            f"{exc.strerror}",
+            file=sys.stderr,
+        )
         return 2
     settings = dataclasses.replace(settings, port=sock.getsockname()[1])
     try:

@@ -65,7 +65,7 @@ class Settings:
         """The URL clients reach the emulator at: ``public_url`` or host and bound port."""
         if self.public_url:
             return self.public_url.rstrip("/")
-        host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host  # noqa: S104
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host
         if ":" in host:
             host = f"[{host}]"
         return f"http://{host}:{self.port if port is None else port}"
@@ -159,31 +159,62 @@ OPTIONS: tuple[Option, ...] = (
     Option("port", "port", _port, "port to listen on; 0 picks a free one"),
     Option("data-dir", "data_dir", lambda t: Path(_nonempty(t)), "where objects and metadata live"),
     Option("access-key-id", "access_key_id", _nonempty, "AccessKeyId clients sign with"),
-    Option("access-key-secret", "access_key_secret", _nonempty, "AccessKeySecret clients sign with"),
-    Option("security-token", "security_token", _nonempty,
-           "makes the key pair temporary: every request must carry this STS token"),
-    Option("bucket", "buckets", _bucket, "bucket created at start (repeat the flag; "
-           "the variable takes a comma-separated list)", repeated=True),
+    Option(
+        "access-key-secret", "access_key_secret", _nonempty, "AccessKeySecret clients sign with"
+    ),
+    Option(
+        "security-token",
+        "security_token",
+        _nonempty,
+        "makes the key pair temporary: every request must carry this STS token",
+    ),
+    Option(
+        "bucket",
+        "buckets",
+        _bucket,
+        "bucket created at start (repeat the flag; the variable takes a comma-separated list)",
+        repeated=True,
+    ),
     Option("region", "region", _nonempty, "region, e.g. cn-hangzhou (V4 scope, bucket location)"),
-    Option("auth", "auth", _on_off, "on: requests must be signed; off: accept anything",
-           metavar="on|off"),
-    Option("public-url", "public_url", _url,
-           "base URL clients and app servers reach the emulator at"),
+    Option(
+        "auth",
+        "auth",
+        _on_off,
+        "on: requests must be signed; off: accept anything",
+        metavar="on|off",
+    ),
+    Option(
+        "public-url", "public_url", _url, "base URL clients and app servers reach the emulator at"
+    ),
     Option("owner-id", "owner_id", _nonempty, "owner ID shown in listings and ACLs"),
-    Option("virtual-host-base", "virtual_host_base", _nonempty,
-           "extra host name under which <bucket>.<base> is virtual-host addressing",
-           repeated=True),
-    Option("clock-skew-check", "clock_skew_check", _bool,
-           "refuse header-signed requests more than 15 minutes off the clock"),
-    Option("cors-default", "cors_default", _bool,
-           "buckets without CORS rules allow every origin"),
+    Option(
+        "virtual-host-base",
+        "virtual_host_base",
+        _nonempty,
+        "extra host name under which <bucket>.<base> is virtual-host addressing",
+        repeated=True,
+    ),
+    Option(
+        "clock-skew-check",
+        "clock_skew_check",
+        _bool,
+        "refuse header-signed requests more than 15 minutes off the clock",
+    ),
+    Option("cors-default", "cors_default", _bool, "buckets without CORS rules allow every origin"),
     Option("seed", "seed", int, "make request IDs reproducible from this seed"),
-    Option("callback-timeout", "callback_timeout", _positive_float,
-           "seconds each callback URL may take"),
-    Option("callback-private-key", "callback_private_key", lambda t: Path(_nonempty(t)),
-           "PEM private key that signs callbacks (default: generated into the data dir)"),
-    Option("pub-key-url", "pub_key_url", _url,
-           "public key URL advertised in x-oss-pub-key-url"),
+    Option(
+        "callback-timeout",
+        "callback_timeout",
+        _positive_float,
+        "seconds each callback URL may take",
+    ),
+    Option(
+        "callback-private-key",
+        "callback_private_key",
+        lambda t: Path(_nonempty(t)),
+        "PEM private key that signs callbacks (default: generated into the data dir)",
+    ),
+    Option("pub-key-url", "pub_key_url", _url, "public key URL advertised in x-oss-pub-key-url"),
     Option("log-level", "log_level", _log_level, "server log level"),
 )
 
@@ -235,7 +266,8 @@ def parse_args(argv: Sequence[str], environ: Mapping[str, str]) -> Settings:
             source = option.env
         else:
             continue
-        parsed = [_parse_value(option, raw.strip() if option.repeated else raw, source)
-                  for raw in raws]
+        parsed = [
+            _parse_value(option, raw.strip() if option.repeated else raw, source) for raw in raws
+        ]
         values[option.attr] = tuple(dict.fromkeys(parsed)) if option.repeated else parsed[0]
     return dataclasses.replace(Settings(), **values)

@@ -198,7 +198,9 @@ class BadDigest(OSSError):
 
 class MalformedXML(OSSError):
     status = 400
-    message = "The XML you provided was not well-formed or did not validate against our published schema."  # noqa: E501
+    message = (
+        "The XML you provided was not well-formed or did not validate against our published schema."
+    )
 
 
 class MissingArgument(OSSError):
@@ -248,7 +250,7 @@ class IncompleteBody(OSSError):
     """The body ended before ``Content-Length`` bytes arrived (emulator wording)."""
 
     status = 400
-    message = "You did not provide the number of bytes specified by the Content-Length HTTP header."  # noqa: E501
+    message = "You did not provide the number of bytes specified by the Content-Length HTTP header."
 
 
 class TooManyBuckets(OSSError):
@@ -260,14 +262,14 @@ class TooManyBuckets(OSSError):
 
 
 class CallbackFailed(OSSError):
-    """The object is stored; the application server's answer was not a success (callback.md §9.3)."""
+    """The object is stored; the application server's answer was no success (callback.md §9.3)."""
 
     status = 203
     message = "Callback failed."
     ec = "0007-00000203"
 
 
-class NotImplemented(OSSError):  # noqa: A001  (the wire code is NotImplemented)
+class NotImplemented(OSSError):
     status = 501
     message = "A header you provided implies functionality that is not implemented."
 

@@ -28,8 +28,15 @@ PREFIX_BYTES = 1 << 20  # how much of an object image detection may read
 
 # Pillow's format names -> OSS's lowercase names (C23: "jpg" for JPEG).
 FORMAT_NAMES = {
-    "JPEG": "jpg", "MPO": "jpg", "PNG": "png", "GIF": "gif", "BMP": "bmp", "WEBP": "webp",
-    "TIFF": "tiff", "HEIF": "heic", "AVIF": "avif",
+    "JPEG": "jpg",
+    "MPO": "jpg",
+    "PNG": "png",
+    "GIF": "gif",
+    "BMP": "bmp",
+    "WEBP": "webp",
+    "TIFF": "tiff",
+    "HEIF": "heic",
+    "AVIF": "avif",
 }
 
 
@@ -57,7 +64,13 @@ def image_info(prefix: bytes) -> ImageInfo | None:
                 if name is None:
                     return None
                 width, height = image.size
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError,
-            Image.DecompressionBombError):
+    except (
+        UnidentifiedImageError,
+        OSError,
+        ValueError,
+        SyntaxError,
+        EOFError,
+        Image.DecompressionBombError,
+    ):
         return None
     return ImageInfo(width=width, height=height, format=name)

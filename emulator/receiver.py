@@ -66,8 +66,9 @@ def sample_string_to_sign(path: str, body: bytes) -> bytes:
     return unquote(path[:pos]).encode() + path[pos:].encode() + b"\n" + body
 
 
-def verify_like_sample(path: str, headers: dict[str, str], body: bytes,
-                       *, require_official_prefix: bool = False) -> str | None:
+def verify_like_sample(
+    path: str, headers: dict[str, str], body: bytes, *, require_official_prefix: bool = False
+) -> str | None:
     """None when the callback verifies as the sample server checks it, else the reason."""
     try:
         key_url = base64.b64decode(headers["x-oss-pub-key-url"]).decode()
@@ -77,7 +78,7 @@ def verify_like_sample(path: str, headers: dict[str, str], body: bytes,
     if require_official_prefix and not key_url.startswith(OFFICIAL_PREFIXES):
         return f"public key URL {key_url} is not on gosspublic.alicdn.com"
     try:
-        with urllib.request.urlopen(key_url, timeout=5) as answer:  # noqa: S310
+        with urllib.request.urlopen(key_url, timeout=5) as answer:
             pem = answer.read()
         public_key = serialization.load_pem_public_key(pem)
     except (OSError, ValueError) as exc:
@@ -85,8 +86,9 @@ def verify_like_sample(path: str, headers: dict[str, str], body: bytes,
     if not isinstance(public_key, rsa.RSAPublicKey):
         return "the public key is not RSA"
     try:
-        public_key.verify(signature, sample_string_to_sign(path, body), padding.PKCS1v15(),
-                          hashes.MD5())
+        public_key.verify(
+            signature, sample_string_to_sign(path, body), padding.PKCS1v15(), hashes.MD5()
+        )
     except InvalidSignature:
         return "signature does not verify"
     return None
@@ -95,8 +97,13 @@ def verify_like_sample(path: str, headers: dict[str, str], body: bytes,
 class CallbackReceiver:
     """A scripted application server; use as a context manager or ``start()``/``stop()``."""
 
-    def __init__(self, *, tls: ssl.SSLContext | None = None, host: str = "127.0.0.1",
-                 require_official_prefix: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        tls: ssl.SSLContext | None = None,
+        host: str = "127.0.0.1",
+        require_official_prefix: bool = False,
+    ) -> None:
         self.requests: list[ReceivedCallback] = []
         self.default_reply = Reply()
         self._replies: deque[Reply] = deque()
@@ -108,15 +115,15 @@ class CallbackReceiver:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
                 receiver._handle(self, body)
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 self.send_response(501)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -126,15 +133,18 @@ class CallbackReceiver:
         self.scheme = "http"
         if tls is not None:
             tls.sni_callback = self._record_sni
-            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True,
-                                                  do_handshake_on_connect=False)
+            self._server.socket = tls.wrap_socket(
+                self._server.socket, server_side=True, do_handshake_on_connect=False
+            )
             self.scheme = "https"
         self.port: int = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True,
-                                        name=f"callback-receiver:{self.port}")
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, daemon=True, name=f"callback-receiver:{self.port}"
+        )
 
-    def _record_sni(self, sock: ssl.SSLObject | ssl.SSLSocket, name: str | None,
-                    context: ssl.SSLContext) -> None:
+    def _record_sni(
+        self, sock: ssl.SSLObject | ssl.SSLSocket, name: str | None, context: ssl.SSLContext
+    ) -> None:
         self._server_names[id(sock)] = name
 
     def url(self, path: str = "/callback") -> str:
@@ -166,13 +176,17 @@ class CallbackReceiver:
 
     def _handle(self, handler: BaseHTTPRequestHandler, body: bytes) -> None:
         headers = {name.lower(): value for name, value in handler.headers.items()}
-        error = verify_like_sample(handler.path, headers, body,
-                                   require_official_prefix=self.require_official_prefix)
+        error = verify_like_sample(
+            handler.path, headers, body, require_official_prefix=self.require_official_prefix
+        )
         # The SNI callback saw this connection's SSLSocket during the handshake.
         server_name = self._server_names.pop(id(handler.connection), None)
         with self._lock:
-            self.requests.append(ReceivedCallback(handler.command, handler.path, headers, body,
-                                                  error is None, error, server_name))
+            self.requests.append(
+                ReceivedCallback(
+                    handler.command, handler.path, headers, body, error is None, error, server_name
+                )
+            )
             self._lock.notify_all()
             reply = self._replies.popleft() if self._replies else self.default_reply
         if reply.delay:

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import unquote
 
-from emulator.errors import InvalidArgument, InvalidBucketName, NotImplemented, OSSError
+from emulator import errors
+from emulator.errors import InvalidArgument, InvalidBucketName, OSSError
 
 Target = Literal["service", "bucket", "object"]
 
@@ -88,28 +89,86 @@ OPERATIONS: dict[tuple[str, Target, str | None], Operation] = {
 # Selectors in the order they are looked for: ``?uploadId`` beats ``?uploads`` never
 # appearing together; ``list-type`` is a plain parameter but selects V2 listing.
 SELECTORS: tuple[str, ...] = (
-    "uploadId", "uploads", "append", "cors", "delete", "bucketInfo", "location", "acl",
-    "objectMeta", "list-type",
+    "uploadId",
+    "uploads",
+    "append",
+    "cors",
+    "delete",
+    "bucketInfo",
+    "location",
+    "acl",
+    "objectMeta",
+    "list-type",
 )
 
 # Query parameters that modify an operation without selecting another one. Any other
 # OSS sub-resource (``?lifecycle``, ``?tagging``, ``?x-oss-process``…) names an operation
 # the emulator does not implement: 501 NotImplemented rather than a silent wrong answer.
-MODIFIERS: frozenset[str] = frozenset({
-    "partNumber", "position", "security-token", "callback", "callback-var", "versionId",
-    "continuation-token", "response-cache-control", "response-content-disposition",
-    "response-content-encoding", "response-content-language", "response-content-type",
-    "response-expires", "resourceGroup",
-})
-UNIMPLEMENTED_SUBRESOURCES: frozenset[str] = frozenset({
-    "accessPoint", "accessPointPolicy", "asyncFetch", "bucketArchiveDirectRead", "cname",
-    "comp", "encryption", "group", "httpsConfig", "img", "inventory", "lifecycle", "link",
-    "live", "logging", "metaQuery", "objectInfo", "policy", "publicAccessBlock", "qos",
-    "qosInfo", "referer", "regionList", "replication", "replicationLocation",
-    "replicationProgress", "requestPayment", "restore", "stat", "status", "style",
-    "symlink", "tagging", "transferAcceleration", "versioning", "versions", "vod",
-    "website", "worm", "wormExtend", "wormId", "x-oss-process", "x-oss-async-process",
-})
+MODIFIERS: frozenset[str] = frozenset(
+    {
+        "partNumber",
+        "position",
+        "security-token",
+        "callback",
+        "callback-var",
+        "versionId",
+        "continuation-token",
+        "response-cache-control",
+        "response-content-disposition",
+        "response-content-encoding",
+        "response-content-language",
+        "response-content-type",
+        "response-expires",
+        "resourceGroup",
+    }
+)
+UNIMPLEMENTED_SUBRESOURCES: frozenset[str] = frozenset(
+    {
+        "accessPoint",
+        "accessPointPolicy",
+        "asyncFetch",
+        "bucketArchiveDirectRead",
+        "cname",
+        "comp",
+        "encryption",
+        "group",
+        "httpsConfig",
+        "img",
+        "inventory",
+        "lifecycle",
+        "link",
+        "live",
+        "logging",
+        "metaQuery",
+        "objectInfo",
+        "policy",
+        "publicAccessBlock",
+        "qos",
+        "qosInfo",
+        "referer",
+        "regionList",
+        "replication",
+        "replicationLocation",
+        "replicationProgress",
+        "requestPayment",
+        "restore",
+        "stat",
+        "status",
+        "style",
+        "symlink",
+        "tagging",
+        "transferAcceleration",
+        "versioning",
+        "versions",
+        "vod",
+        "website",
+        "worm",
+        "wormExtend",
+        "wormId",
+        "x-oss-process",
+        "x-oss-async-process",
+    }
+)
 
 BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
 _BUILTIN_BASES = (
@@ -160,7 +219,9 @@ def selector_of(method: str, query: Sequence[tuple[str, str]], has_copy_source: 
     names = {name for name, _ in query}
     for name in names:
         if name in UNIMPLEMENTED_SUBRESOURCES:
-            raise NotImplemented(f"The operation ?{name} is not implemented by the emulator.")
+            raise errors.NotImplemented(
+                f"The operation ?{name} is not implemented by the emulator."
+            )
     for selector in SELECTORS:
         if selector in names:
             return selector
@@ -173,7 +234,7 @@ def _operation(method: str, target: Target, selector: str | None) -> Operation:
     operation = OPERATIONS.get((method, target, selector))
     if operation is None:
         what = f"{method} on {'the service' if target == 'service' else 'a ' + target}"
-        raise NotImplemented(
+        raise errors.NotImplemented(
             f"{what}{' with ?' + selector if selector and selector != COPY else ''} "
             "is not implemented by the emulator."
         )

@@ -8,12 +8,12 @@ has started. Nothing races for the port between choosing and binding it.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
-from typing import Any
 import socket
 import threading
 import time
+from collections.abc import Callable
 from types import TracebackType
+from typing import Any
 
 import uvicorn
 
@@ -35,8 +35,14 @@ def bind_socket(host: str, port: int) -> socket.socket:
 
 def uvicorn_config(app: Callable[..., Any], log_level: str) -> uvicorn.Config:
     """Uvicorn settings shared by the command line, the fixture server and the benchmark."""
-    return uvicorn.Config(app, log_level=log_level, server_header=False, date_header=False,
-                          lifespan="off", access_log=False)
+    return uvicorn.Config(
+        app,
+        log_level=log_level,
+        server_header=False,
+        date_header=False,
+        lifespan="off",
+        access_log=False,
+    )
 
 
 class EmulatorServer:
@@ -82,9 +88,12 @@ class EmulatorServer:
         return storage
 
     def start(self, timeout: float = 10.0) -> EmulatorServer:
-        self._thread = threading.Thread(target=self._server.run,
-                                        kwargs={"sockets": [self._socket]},
-                                        name=f"oss-emulator:{self.port}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.run,
+            kwargs={"sockets": [self._socket]},
+            name=f"oss-emulator:{self.port}",
+            daemon=True,
+        )
         self._thread.start()
         deadline = time.monotonic() + timeout
         while not self._server.started:
@@ -107,6 +116,10 @@ class EmulatorServer:
     def __enter__(self) -> EmulatorServer:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.stop()

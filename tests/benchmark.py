@@ -76,8 +76,9 @@ def serve_bare(port_file: Path, directory: Path) -> None:
 
 class ServerProcess:
     def __init__(self, argv: list[str], port_pattern: str | None, port_file: Path | None) -> None:
-        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     text=True)
+        self.proc = subprocess.Popen(
+            argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
         self.port = self._wait_port(port_pattern, port_file)
         self.ps = psutil.Process(self.proc.pid)
 
@@ -113,10 +114,26 @@ class ServerProcess:
 
 def start_emulator(data_dir: Path) -> ServerProcess:
     server = ServerProcess(
-        [sys.executable, "-m", "emulator", "--port", "0", "--data-dir", str(data_dir),
-         "--access-key-id", AK, "--access-key-secret", SK, "--bucket", BUCKET,
-         "--log-level", "warning"],
-        r"listening on http://127\.0\.0\.1:(\d+)", None)
+        [
+            sys.executable,
+            "-m",
+            "emulator",
+            "--port",
+            "0",
+            "--data-dir",
+            str(data_dir),
+            "--access-key-id",
+            AK,
+            "--access-key-secret",
+            SK,
+            "--bucket",
+            BUCKET,
+            "--log-level",
+            "warning",
+        ],
+        r"listening on http://127\.0\.0\.1:(\d+)",
+        None,
+    )
     server.wait_ready()
     return server
 
@@ -124,9 +141,17 @@ def start_emulator(data_dir: Path) -> ServerProcess:
 def start_bare(directory: Path) -> ServerProcess:
     port_file = directory / "port"
     server = ServerProcess(
-        [sys.executable, "-c", "import sys; from pathlib import Path; "
-         "from tests.benchmark import serve_bare; serve_bare(Path(sys.argv[1]), Path(sys.argv[2]))",
-         str(port_file), str(directory)], None, port_file)
+        [
+            sys.executable,
+            "-c",
+            "import sys; from pathlib import Path; from tests.benchmark import serve_bare; "
+            "serve_bare(Path(sys.argv[1]), Path(sys.argv[2]))",
+            str(port_file),
+            str(directory),
+        ],
+        None,
+        port_file,
+    )
     server.wait_ready()
     return server
 
@@ -145,9 +170,15 @@ def v1_headers(method: str, key: str, content_type: str = "", sub: str = "") -> 
     return headers
 
 
-async def request(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, method: str,
-                  path: str, headers: dict[str, str], body: bytes | Callable[[], object] = b"",
-                  length: int | None = None) -> tuple[int, bytes]:
+async def request(
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    method: str,
+    path: str,
+    headers: dict[str, str],
+    body: bytes | Callable[[], object] = b"",
+    length: int | None = None,
+) -> tuple[int, bytes]:
     size = len(body) if isinstance(body, bytes) else length
     head = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", f"Content-Length: {size}"]
     head += [f"{k}: {v}" for k, v in headers.items()]
@@ -220,8 +251,9 @@ async def multipart_complete_time(port: int, total: int, parts: int = 8) -> floa
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     key = f"mp-{total}"
     sub = "uploads"
-    status, body = await request(reader, writer, "POST", f"/{BUCKET}/{key}?uploads",
-                                 v1_headers("POST", key, sub=sub))
+    status, body = await request(
+        reader, writer, "POST", f"/{BUCKET}/{key}?uploads", v1_headers("POST", key, sub=sub)
+    )
     upload_id = re.search(rb"<UploadId>(\w+)</UploadId>", body).group(1).decode()  # type: ignore[union-attr]
     part_size = total // parts
     block = os.urandom(CHUNK)
@@ -236,16 +268,31 @@ async def multipart_complete_time(port: int, total: int, parts: int = 8) -> floa
         digest = hashlib.md5()
         for _ in range(part_size // CHUNK):
             digest.update(block)
-        status, _ = await request(reader, writer, "PUT", f"/{BUCKET}/{key}?{sub}",
-                                  v1_headers("PUT", key, sub=sub), part_chunks, part_size)
+        status, _ = await request(
+            reader,
+            writer,
+            "PUT",
+            f"/{BUCKET}/{key}?{sub}",
+            v1_headers("PUT", key, sub=sub),
+            part_chunks,
+            part_size,
+        )
         assert status == 200
-        xml.append(f"<Part><PartNumber>{number}</PartNumber>"
-                   f"<ETag>\"{digest.hexdigest().upper()}\"</ETag></Part>")
+        xml.append(
+            f"<Part><PartNumber>{number}</PartNumber>"
+            f'<ETag>"{digest.hexdigest().upper()}"</ETag></Part>'
+        )
     xml.append("</CompleteMultipartUpload>")
     sub = f"uploadId={upload_id}"
     start = time.perf_counter()
-    status, body = await request(reader, writer, "POST", f"/{BUCKET}/{key}?{sub}",
-                                 v1_headers("POST", key, sub=sub), "".join(xml).encode())
+    status, body = await request(
+        reader,
+        writer,
+        "POST",
+        f"/{BUCKET}/{key}?{sub}",
+        v1_headers("POST", key, sub=sub),
+        "".join(xml).encode(),
+    )
     elapsed = time.perf_counter() - start
     assert status == 200, body
     writer.close()
@@ -255,9 +302,13 @@ async def multipart_complete_time(port: int, total: int, parts: int = 8) -> floa
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="shorter runs, smaller objects")
-    parser.add_argument("--dir", type=Path, default=Path.cwd(),
-                        help="where both servers keep their files (default: the current "
-                        "directory; both share one file system so the comparison is fair)")
+    parser.add_argument(
+        "--dir",
+        type=Path,
+        default=Path.cwd(),
+        help="where both servers keep their files (default: the current "
+        "directory; both share one file system so the comparison is fair)",
+    )
     args = parser.parse_args(argv)
     seconds = 3.0 if args.quick else 8.0
     big = (64 if args.quick else 256) << 20
@@ -267,9 +318,13 @@ def main(argv: list[str] | None = None) -> int:
         emulator = start_emulator(root / "emulator")
         bare = start_bare(root / "bare")
         try:
-            rounds = [(asyncio.run(put_throughput(emulator.port, True, seconds / 2)),
-                       asyncio.run(put_throughput(bare.port, False, seconds / 2)))
-                      for _ in range(2)]
+            rounds = [
+                (
+                    asyncio.run(put_throughput(emulator.port, True, seconds / 2)),
+                    asyncio.run(put_throughput(bare.port, False, seconds / 2)),
+                )
+                for _ in range(2)
+            ]
             emu_rps = statistics.mean(r[0] for r in rounds)
             bare_rps = statistics.mean(r[1] for r in rounds)
             emu_mbs, emu_growth = asyncio.run(big_put(emulator, True, big))
@@ -279,13 +334,19 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             emulator.stop()
             bare.stop()
-    print(f"1 KiB PUT: emulator {emu_rps:.0f} req/s, bare {bare_rps:.0f} req/s, "
-          f"ratio {emu_rps / bare_rps:.2f} (target >= 0.6)")
-    print(f"{big >> 20} MiB PUT: emulator {emu_mbs:.0f} MB/s, bare {bare_mbs:.0f} MB/s, "
-          f"ratio {emu_mbs / bare_mbs:.2f} (target >= 0.7); RSS growth emulator "
-          f"{emu_growth / 2**20:.1f} MiB, bare {bare_growth / 2**20:.1f} MiB (target < 64)")
-    print(f"Complete 8 parts: 64 MiB {small_mp * 1000:.1f} ms, 512 MiB {large_mp * 1000:.1f} ms, "
-          f"ratio {large_mp / small_mp:.2f} (target <= 1.5)")
+    print(
+        f"1 KiB PUT: emulator {emu_rps:.0f} req/s, bare {bare_rps:.0f} req/s, "
+        f"ratio {emu_rps / bare_rps:.2f} (target >= 0.6)"
+    )
+    print(
+        f"{big >> 20} MiB PUT: emulator {emu_mbs:.0f} MB/s, bare {bare_mbs:.0f} MB/s, "
+        f"ratio {emu_mbs / bare_mbs:.2f} (target >= 0.7); RSS growth emulator "
+        f"{emu_growth / 2**20:.1f} MiB, bare {bare_growth / 2**20:.1f} MiB (target < 64)"
+    )
+    print(
+        f"Complete 8 parts: 64 MiB {small_mp * 1000:.1f} ms, 512 MiB {large_mp * 1000:.1f} ms, "
+        f"ratio {large_mp / small_mp:.2f} (target <= 1.5)"
+    )
     return 0
 
 

@@ -169,8 +169,14 @@ class FormTemplate:
 @st.composite
 def form_cases(draw: st.DrawFn) -> tuple[FormTemplate, dict[str, str]]:
     """A form template and variables for some (not all) of the names it references."""
-    fields = draw(st.lists(st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True),
-                           min_size=1, max_size=6, unique=True))
+    fields = draw(
+        st.lists(
+            st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True),
+            min_size=1,
+            max_size=6,
+            unique=True,
+        )
+    )
     prefixes = st.from_regex(r"[A-Za-z0-9._~-]{0,4}", fullmatch=True)
     entries = tuple((field, draw(prefixes), draw(variable_names())) for field in fields)
     template = "&".join(f"{field}={prefix}${{{name}}}" for field, prefix, name in entries)
@@ -321,11 +327,17 @@ def encode_param(value: Any) -> str:
 def callback_params(draw: st.DrawFn) -> dict[str, Any]:
     """A callback JSON object that passes validation (callback.md §3.1)."""
     hosts = st.sampled_from(["127.0.0.1:8080", "example.com", "cb.local:9", "app_1"])
-    urls = draw(st.lists(
-        st.tuples(st.sampled_from(["", "http://", "https://"]), hosts,
-                  st.sampled_from(["", "/", "/cb", "/a%20b?x=1&y", "/p?"])).map("".join),
-        min_size=1, max_size=5,
-    ))
+    urls = draw(
+        st.lists(
+            st.tuples(
+                st.sampled_from(["", "http://", "https://"]),
+                hosts,
+                st.sampled_from(["", "/", "/cb", "/a%20b?x=1&y", "/p?"]),
+            ).map("".join),
+            min_size=1,
+            max_size=5,
+        )
+    )
     param: dict[str, Any] = {
         "callbackUrl": ";".join(urls),
         "callbackBody": draw(well_formed_templates().filter(bool)),
@@ -339,22 +351,34 @@ def callback_params(draw: st.DrawFn) -> dict[str, Any]:
     if draw(st.booleans()):
         param["callbackSNI"] = draw(st.booleans())
     if draw(st.booleans()):
-        param["additionalHeaders"] = draw(st.dictionaries(
-            st.from_regex(r"[a-w0-9][a-z0-9-]{0,8}", fullmatch=True).filter(
-                lambda name: name not in {"host", "date", "expect", "content-md5"}
-            ),
-            st.from_regex(r"[ -~]{0,10}", fullmatch=True),
-            max_size=10,
-        ))
+        param["additionalHeaders"] = draw(
+            st.dictionaries(
+                st.from_regex(r"[a-w0-9][a-z0-9-]{0,8}", fullmatch=True).filter(
+                    lambda name: name not in {"host", "date", "expect", "content-md5"}
+                ),
+                st.from_regex(r"[ -~]{0,10}", fullmatch=True),
+                max_size=10,
+            )
+        )
     return param
 
 
-_JSON_LEAVES = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False),
-                         st.text(max_size=10))
-_CALLBACK_KEYS = st.sampled_from([
-    "callbackUrl", "callbackHost", "callbackBody", "callbackBodyType", "callbackSNI",
-    "signatureVersion", "additionalHeaders", "callbackPolicy", "other",
-])
+_JSON_LEAVES = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=10)
+)
+_CALLBACK_KEYS = st.sampled_from(
+    [
+        "callbackUrl",
+        "callbackHost",
+        "callbackBody",
+        "callbackBodyType",
+        "callbackSNI",
+        "signatureVersion",
+        "additionalHeaders",
+        "callbackPolicy",
+        "other",
+    ]
+)
 
 
 def callback_carriers() -> st.SearchStrategy[str | None]:
@@ -363,8 +387,11 @@ def callback_carriers() -> st.SearchStrategy[str | None]:
         _JSON_LEAVES,
         lambda children: st.one_of(
             st.lists(children, max_size=3),
-            st.dictionaries(st.one_of(_CALLBACK_KEYS, custom_var_names(), st.text(max_size=4)),
-                            children, max_size=5),
+            st.dictionaries(
+                st.one_of(_CALLBACK_KEYS, custom_var_names(), st.text(max_size=4)),
+                children,
+                max_size=5,
+            ),
         ),
         max_leaves=10,
     )

@@ -25,36 +25,69 @@ class TestParseArgs:
     def test_flags_of_the_issue(self) -> None:
         """The flag names other tools depend on all parse."""
         settings = parse_args(
-            ["--host", "0.0.0.0", "--port", "0", "--data-dir", "/tmp/d", "--access-key-id",
-             "AK", "--access-key-secret", "SK", "--bucket", "bk1", "--bucket", "bk2",
-             "--region", "cn-beijing", "--security-token", "T", "--auth", "off",
-             "--public-url", "http://emulator:9050"], {})
+            [
+                "--host",
+                "0.0.0.0",
+                "--port",
+                "0",
+                "--data-dir",
+                "/tmp/d",
+                "--access-key-id",
+                "AK",
+                "--access-key-secret",
+                "SK",
+                "--bucket",
+                "bk1",
+                "--bucket",
+                "bk2",
+                "--region",
+                "cn-beijing",
+                "--security-token",
+                "T",
+                "--auth",
+                "off",
+                "--public-url",
+                "http://emulator:9050",
+            ],
+            {},
+        )
         assert (settings.host, settings.port, settings.data_dir) == ("0.0.0.0", 0, Path("/tmp/d"))
         assert (settings.access_key_id, settings.access_key_secret) == ("AK", "SK")
         assert settings.buckets == ("bk1", "bk2")
-        assert (settings.region, settings.security_token, settings.auth) == ("cn-beijing", "T", False)
+        assert (settings.region, settings.security_token, settings.auth) == (
+            "cn-beijing",
+            "T",
+            False,
+        )
         assert settings.public_url == "http://emulator:9050"
 
     def test_variables_and_flag_precedence(self) -> None:
         """A variable applies unless the flag is given; lists are comma separated."""
-        env = {"OSS_EMULATOR_ACCESS_KEY_ID": "from-env", "OSS_EMULATOR_BUCKET": "a-1,b-2",
-               "OSS_EMULATOR_PORT": "1234"}
+        env = {
+            "OSS_EMULATOR_ACCESS_KEY_ID": "from-env",
+            "OSS_EMULATOR_BUCKET": "a-1,b-2",
+            "OSS_EMULATOR_PORT": "1234",
+        }
         settings = parse_args(["--port", "4321"], env)
         assert settings.access_key_id == "from-env"
         assert settings.buckets == ("a-1", "b-2")
         assert settings.port == 4321
 
-    @pytest.mark.parametrize(("argv", "env", "named"), [
-        (["--port", "70000"], {}, "--port"),
-        ([], {"OSS_EMULATOR_PORT": "http"}, "OSS_EMULATOR_PORT"),
-        (["--auth", "maybe"], {}, "--auth"),
-        ([], {"OSS_EMULATOR_CLOCK_SKEW_CHECK": "yes"}, "OSS_EMULATOR_CLOCK_SKEW_CHECK"),
-        (["--bucket", "Bad_Name"], {}, "--bucket"),
-        (["--public-url", "emulator:9050"], {}, "--public-url"),
-        (["--callback-timeout", "-1"], {}, "--callback-timeout"),
-    ])
-    def test_bad_value_names_its_source(self, argv: list[str], env: dict[str, str],
-                                        named: str) -> None:
+    @pytest.mark.parametrize(
+        ("argv", "env", "named"),
+        [
+            (["--port", "70000"], {}, "--port"),
+            ([], {"OSS_EMULATOR_PORT": "http"}, "OSS_EMULATOR_PORT"),
+            (["--auth", "maybe"], {}, "--auth"),
+            ([], {"OSS_EMULATOR_CLOCK_SKEW_CHECK": "yes"}, "OSS_EMULATOR_CLOCK_SKEW_CHECK"),
+            (["--bucket", "Bad_Name"], {}, "--bucket"),
+            (["--public-url", "emulator:9050"], {}, "--public-url"),
+            (["--callback-timeout", "-1"], {}, "--callback-timeout"),
+        ],
+    )
+    def test_bad_value_names_its_source(
+        self, argv: list[str], env: dict[str, str], named: str
+    ) -> None:
         """A value that does not parse raises ConfigError naming the flag or variable."""
         with pytest.raises(ConfigError, match=named):
             parse_args(argv, env)
@@ -77,13 +110,26 @@ class TestCommandLine:
         """The banner shows the URL, both keys and a snippet for each SDK."""
         settings = Settings(access_key_id="AKX", access_key_secret="SKX", security_token="TOK")
         text = banner(settings, "http://127.0.0.1:9050")
-        for needle in ("http://127.0.0.1:9050", "AKX", "SKX", "TOK", "oss2.StsAuth",
-                       "StaticCredentialsProvider", "new OSS(", "localhost:9050"):
+        for needle in (
+            "http://127.0.0.1:9050",
+            "AKX",
+            "SKX",
+            "TOK",
+            "oss2.StsAuth",
+            "StaticCredentialsProvider",
+            "new OSS(",
+            "localhost:9050",
+        ):
             assert needle in text
 
     def test_module_entry_point_prints_help(self) -> None:
         """``python -m emulator --help`` runs and lists the flags."""
-        result = subprocess.run([sys.executable, "-m", "emulator", "--help"],
-                                capture_output=True, text=True, timeout=60, check=True)
+        result = subprocess.run(
+            [sys.executable, "-m", "emulator", "--help"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
         assert "--access-key-id" in result.stdout
         assert "OSS_EMULATOR_" in result.stdout

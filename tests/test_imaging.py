@@ -13,17 +13,20 @@ IMAGES = FIXTURES / "images"
 class TestImageInfo:
     """Format, width and height come from the bytes, as stored."""
 
-    @pytest.mark.parametrize(("name", "expected"), [
-        ("sample.png", ImageInfo(31, 17, "png")),
-        ("sample.jpg", ImageInfo(40, 23, "jpg")),
-        ("sample.gif", ImageInfo(13, 29, "gif")),
-        ("sample.bmp", ImageInfo(9, 11, "bmp")),
-        ("sample.webp", ImageInfo(50, 21, "webp")),
-        ("sample.tiff", ImageInfo(12, 34, "tiff")),
-        ("sample.heic", ImageInfo(64, 48, "heic")),
-        ("sample.avif", ImageInfo(33, 19, "avif")),
-        ("rotated-exif.jpg", ImageInfo(48, 16, "jpg")),
-    ])
+    @pytest.mark.parametrize(
+        ("name", "expected"),
+        [
+            ("sample.png", ImageInfo(31, 17, "png")),
+            ("sample.jpg", ImageInfo(40, 23, "jpg")),
+            ("sample.gif", ImageInfo(13, 29, "gif")),
+            ("sample.bmp", ImageInfo(9, 11, "bmp")),
+            ("sample.webp", ImageInfo(50, 21, "webp")),
+            ("sample.tiff", ImageInfo(12, 34, "tiff")),
+            ("sample.heic", ImageInfo(64, 48, "heic")),
+            ("sample.avif", ImageInfo(33, 19, "avif")),
+            ("rotated-exif.jpg", ImageInfo(48, 16, "jpg")),
+        ],
+    )
     def test_each_format(self, name: str, expected: ImageInfo) -> None:
         """Each fixture image gives its documented size and lowercase format."""
         assert image_info((IMAGES / name).read_bytes()) == expected
@@ -43,11 +46,16 @@ class TestImageInfo:
         import zlib
 
         def chunk(kind: bytes, data: bytes) -> bytes:
-            return (struct.pack(">I", len(data)) + kind + data
-                    + struct.pack(">I", zlib.crc32(kind + data)))
+            return (
+                struct.pack(">I", len(data))
+                + kind
+                + data
+                + struct.pack(">I", zlib.crc32(kind + data))
+            )
 
-        header = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 10000, 8000,
-                                                                      8, 2, 0, 0, 0))
+        header = b"\x89PNG\r\n\x1a\n" + chunk(
+            b"IHDR", struct.pack(">IIBBBBB", 10000, 8000, 8, 2, 0, 0, 0)
+        )
         header += chunk(b"IDAT", b"")  # the header ends where pixel data would begin
         assert image_info(header) == ImageInfo(10000, 8000, "png")
         assert PREFIX_BYTES >= 64 * 1024

@@ -28,9 +28,25 @@ class Process:
 
     def __init__(self, data_dir: Path) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "emulator", "--port", "0", "--data-dir", str(data_dir),
-             "--access-key-id", AK, "--access-key-secret", SK, "--bucket", BUCKET],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            [
+                sys.executable,
+                "-m",
+                "emulator",
+                "--port",
+                "0",
+                "--data-dir",
+                str(data_dir),
+                "--access-key-id",
+                AK,
+                "--access-key-secret",
+                SK,
+                "--bucket",
+                BUCKET,
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         assert self.proc.stdout is not None
         deadline = time.monotonic() + 30
         self.url = ""
@@ -90,9 +106,12 @@ class TestCrash:
         sockets = []
         for key in ("overwritten", "partial"):
             sock = socket.create_connection(("127.0.0.1", first.port), timeout=10)
-            sock.sendall(f"PUT /{BUCKET}/{key} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                         f"{signed_v1_headers('PUT', key)}"
-                         "Content-Length: 10000000\r\n\r\n".encode() + b"x" * 300_000)
+            sock.sendall(
+                f"PUT /{BUCKET}/{key} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                f"{signed_v1_headers('PUT', key)}"
+                "Content-Length: 10000000\r\n\r\n".encode()
+                + b"x" * 300_000
+            )
             sockets.append(sock)
         time.sleep(0.3)
         first.kill()

@@ -13,16 +13,22 @@ from emulator.server import EmulatorServer
 
 pytestmark = pytest.mark.sdk
 
-KEYS = ["plain.txt", "dir/a b+c.txt", "unicode/你好 мир.bin", "dots/../x", "double//slash",
-        "trailing/", "percent%2Fliteral"]
+KEYS = [
+    "plain.txt",
+    "dir/a b+c.txt",
+    "unicode/你好 мир.bin",
+    "dots/../x",
+    "double//slash",
+    "trailing/",
+    "percent%2Fliteral",
+]
 
 
 @pytest.fixture(name="bucket", params=["v1", "v4"])
 def _bucket(request: pytest.FixtureRequest, oss_emulator: EmulatorServer) -> oss2.Bucket:
     auth_class = oss2.Auth if request.param == "v1" else oss2.AuthV4
     auth = auth_class(oss_emulator.access_key_id, oss_emulator.access_key_secret)
-    return oss2.Bucket(auth, oss_emulator.endpoint, oss_emulator.bucket,
-                       region=oss_emulator.region)
+    return oss2.Bucket(auth, oss_emulator.endpoint, oss_emulator.bucket, region=oss_emulator.region)
 
 
 class TestObjects:
@@ -102,14 +108,26 @@ class TestObjects:
         source = tmp_path / "big.bin"
         data = bytes(range(256)) * 2048  # 512 KiB
         source.write_bytes(data)
-        oss2.resumable_upload(bucket, "big.bin", str(source), multipart_threshold=200 * 1024,
-                              part_size=100 * 1024, num_threads=2,
-                              store=oss2.ResumableStore(root=str(tmp_path)))
+        oss2.resumable_upload(
+            bucket,
+            "big.bin",
+            str(source),
+            multipart_threshold=200 * 1024,
+            part_size=100 * 1024,
+            num_threads=2,
+            store=oss2.ResumableStore(root=str(tmp_path)),
+        )
         assert bucket.head_object("big.bin").headers["x-oss-object-type"] == "Multipart"
         target = tmp_path / "down.bin"
-        oss2.resumable_download(bucket, "big.bin", str(target), multiget_threshold=200 * 1024,
-                                part_size=100 * 1024, num_threads=2,
-                                store=oss2.ResumableDownloadStore(root=str(tmp_path)))
+        oss2.resumable_download(
+            bucket,
+            "big.bin",
+            str(target),
+            multiget_threshold=200 * 1024,
+            part_size=100 * 1024,
+            num_threads=2,
+            store=oss2.ResumableDownloadStore(root=str(tmp_path)),
+        )
         assert target.read_bytes() == data
 
 
@@ -142,7 +160,8 @@ class TestMultipart:
         parts = list(oss2.PartIterator(bucket, "mp", upload_id))
         assert [(p.part_number, p.size) for p in parts] == [(1, 102400), (2, 10)]
         result = bucket.complete_multipart_upload(
-            "mp", upload_id, [oss2.models.PartInfo(1, r1.etag), oss2.models.PartInfo(2, r2.etag)])
+            "mp", upload_id, [oss2.models.PartInfo(1, r1.etag), oss2.models.PartInfo(2, r2.etag)]
+        )
         assert result.etag.endswith("-2")
         assert bucket.get_object("mp").read() == part1 + part2
 
@@ -179,9 +198,13 @@ class TestBuckets:
 
     def test_cors_rules(self, bucket: oss2.Bucket) -> None:
         """PutBucketCors / GetBucketCors / DeleteBucketCors round-trip."""
-        rule = oss2.models.CorsRule(allowed_origins=["https://app.example"],
-                                    allowed_methods=["GET", "PUT"], allowed_headers=["*"],
-                                    expose_headers=["ETag"], max_age_seconds=100)
+        rule = oss2.models.CorsRule(
+            allowed_origins=["https://app.example"],
+            allowed_methods=["GET", "PUT"],
+            allowed_headers=["*"],
+            expose_headers=["ETag"],
+            max_age_seconds=100,
+        )
         bucket.put_bucket_cors(oss2.models.BucketCors([rule]))
         got = bucket.get_bucket_cors().rules[0]
         assert got.allowed_origins == ["https://app.example"]
@@ -196,8 +219,11 @@ class TestAuth:
 
     def test_wrong_secret_shows_string_to_sign(self, oss_emulator: EmulatorServer) -> None:
         """A bad secret is SignatureDoesNotMatch carrying the server's StringToSign."""
-        bad = oss2.Bucket(oss2.Auth(oss_emulator.access_key_id, "wrong"), oss_emulator.endpoint,
-                          oss_emulator.bucket)
+        bad = oss2.Bucket(
+            oss2.Auth(oss_emulator.access_key_id, "wrong"),
+            oss_emulator.endpoint,
+            oss_emulator.bucket,
+        )
         with pytest.raises(oss2.exceptions.SignatureDoesNotMatch) as info:
             bad.put_object("k", b"v")
         assert info.value.details["StringToSign"].startswith("PUT\n")
@@ -232,9 +258,13 @@ class TestAuth:
 @pytest.fixture(name="sts_server", scope="module")
 def _sts_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorServer]:
     """An emulator whose key pair is temporary: it needs the token."""
-    settings = Settings(port=0, data_dir=tmp_path_factory.mktemp("sts"),
-                        access_key_id="STS.tmpkey", access_key_secret="tmpsecret",
-                        security_token="the-token")
+    settings = Settings(
+        port=0,
+        data_dir=tmp_path_factory.mktemp("sts"),
+        access_key_id="STS.tmpkey",
+        access_key_secret="tmpsecret",
+        security_token="the-token",
+    )
     with EmulatorServer(settings) as server:
         yield server
 
@@ -246,15 +276,23 @@ class TestStsToken:
     def test_token_required(self, sts_server: EmulatorServer, version: str) -> None:
         """StsAuth with the token works; the same pair without it is refused."""
         kwargs = {"auth_version": "v4"} if version == "v4" else {}
-        good = oss2.Bucket(oss2.StsAuth("STS.tmpkey", "tmpsecret", "the-token", **kwargs),
-                           sts_server.endpoint, sts_server.bucket, region="cn-hangzhou")
+        good = oss2.Bucket(
+            oss2.StsAuth("STS.tmpkey", "tmpsecret", "the-token", **kwargs),
+            sts_server.endpoint,
+            sts_server.bucket,
+            region="cn-hangzhou",
+        )
         good.put_object("t", b"ok")
         assert good.get_object("t").read() == b"ok"
         url = good.sign_url("GET", "t", 60)
         assert requests.get(url, timeout=10).content == b"ok"
         auth_class = oss2.Auth if version == "v1" else oss2.AuthV4
-        bad = oss2.Bucket(auth_class("STS.tmpkey", "tmpsecret"), sts_server.endpoint,
-                          sts_server.bucket, region="cn-hangzhou")
+        bad = oss2.Bucket(
+            auth_class("STS.tmpkey", "tmpsecret"),
+            sts_server.endpoint,
+            sts_server.bucket,
+            region="cn-hangzhou",
+        )
         with pytest.raises(oss2.exceptions.ServerError) as info:
             bad.get_object("t")
         assert info.value.code == "InvalidAccessKeyId"

@@ -92,7 +92,8 @@ def v1_oss_headers(headers: Mapping[str, str]) -> str:
         The block, or the empty string when there are no ``x-oss-*`` headers.
     """
     signed = sorted(
-        (name, value) for name, value in normalized_headers(headers).items()
+        (name, value)
+        for name, value in normalized_headers(headers).items()
         if name.startswith("x-oss-")
     )
     return "".join(f"{name}:{value}\n" for name, value in signed)
@@ -170,7 +171,8 @@ def v4_canonical_query(
     """
     encoded = sorted(
         (uri_encode(name), uri_encode(value), name in empty_with_equals)
-        for name, value in query if name not in exclude
+        for name, value in query
+        if name not in exclude
     )
     return "&".join(_pair(name, value, equals) for name, value, equals in encoded)
 
@@ -198,7 +200,8 @@ def v4_canonical_headers(headers: Mapping[str, str], additional: Iterable[str]) 
     """
     listed = frozenset(additional)
     signed = sorted(
-        (name, value) for name, value in normalized_headers(headers).items()
+        (name, value)
+        for name, value in normalized_headers(headers).items()
         if name.startswith("x-oss-") or name in V4_DEFAULT_SIGNED or name in listed
     )
     return "".join(f"{name}:{value}\n" for name, value in signed)

@@ -42,8 +42,9 @@ class SignedRequest:
     raw_query: str = ""
 
     @classmethod
-    def build(cls, method: str, raw_path: str, raw_query: str,
-              headers: Iterable[tuple[str, str]]) -> SignedRequest:
+    def build(
+        cls, method: str, raw_path: str, raw_query: str, headers: Iterable[tuple[str, str]]
+    ) -> SignedRequest:
         merged: dict[str, str] = {}
         for name, value in headers:
             lowered = name.lower()

@@ -34,8 +34,9 @@ def date_slot(headers: Mapping[str, str]) -> str:
     return normalized.get("x-oss-date") or normalized.get("date", "")
 
 
-def assemble(method: str, headers: Mapping[str, str], resource: str, *,
-             date: str | None = None) -> str:
+def assemble(
+    method: str, headers: Mapping[str, str], resource: str, *, date: str | None = None
+) -> str:
     """Build a V1 string to sign from its parts (§4.1).
 
     Args:
@@ -113,5 +114,5 @@ def parse_authorization(value: str) -> tuple[str, str]:
     """
     if not value.startswith(AUTHORIZATION_PREFIX):
         raise ValueError("not a V1 Authorization header")
-    access_key_id, _, signature = value[len(AUTHORIZATION_PREFIX):].partition(":")
+    access_key_id, _, signature = value[len(AUTHORIZATION_PREFIX) :].partition(":")
     return access_key_id.strip(), signature.strip()

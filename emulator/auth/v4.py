@@ -118,7 +118,7 @@ def parse_authorization(value: str) -> Authorization:
     if not value.startswith(ALGORITHM):
         raise invalid_credential()
     items: dict[str, str] = {}
-    for item in value[len(ALGORITHM):].split(","):
+    for item in value[len(ALGORITHM) :].split(","):
         name, sep, item_value = item.strip().partition("=")
         if sep and name not in items:
             items[name] = item_value.strip()
@@ -154,14 +154,16 @@ def canonical_request(
     additional = v4_additional_headers(additional_headers)
     headers = normalized_headers(req.headers)
     exclude = frozenset({"x-oss-signature"}) if presigned else frozenset()
-    return "\n".join([
-        req.method.upper(),
-        v4_canonical_uri(reading),
-        v4_canonical_query(req.query, exclude=exclude, empty_with_equals=empty_with_equals),
-        v4_canonical_headers(headers, additional),
-        ";".join(additional),
-        headers.get("x-oss-content-sha256", UNSIGNED_PAYLOAD),
-    ])
+    return "\n".join(
+        [
+            req.method.upper(),
+            v4_canonical_uri(reading),
+            v4_canonical_query(req.query, exclude=exclude, empty_with_equals=empty_with_equals),
+            v4_canonical_headers(headers, additional),
+            ";".join(additional),
+            headers.get("x-oss-content-sha256", UNSIGNED_PAYLOAD),
+        ]
+    )
 
 
 def string_to_sign(timestamp: str, scope: str, canonical_request: str) -> str:

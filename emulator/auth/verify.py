@@ -147,25 +147,44 @@ def scheme_of(req: SignedRequest) -> str:
 # --- the four schemes ---------------------------------------------------------------
 
 
-def _v1_header(req: SignedRequest, readings: tuple[Reading, ...], credentials: Credentials,
-               now: float, skew_check: bool) -> Verified:
+def _v1_header(
+    req: SignedRequest,
+    readings: tuple[Reading, ...],
+    credentials: Credentials,
+    now: float,
+    skew_check: bool,
+) -> Verified:
     """``Authorization: OSS <ak>:<signature>`` (§4.1)."""
     access_key_id, provided = v1.parse_authorization(req.headers["authorization"].strip())
     _check_access_key(access_key_id, credentials)
     # §6: oss2 and ali-oss send x-oss-security-token (signed); v2 a plain security-token.
     headers = req.headers
-    _check_token(credentials, access_key_id,
-                 headers.get("x-oss-security-token", headers.get("security-token")))
+    _check_token(
+        credentials,
+        access_key_id,
+        headers.get("x-oss-security-token", headers.get("security-token")),
+    )
     if skew_check:
         _check_skew(_http_date(v1.date_slot(headers)), now, INVALID_V1_DATE)
     secret = credentials.access_key_secret
-    return _settle("v1-header", access_key_id, provided, readings,
-                   _v1_candidates(req, None), lambda sts: v1.sign(secret, sts),
-                   ec=EC_V1_HEADER_MISMATCH)
+    return _settle(
+        "v1-header",
+        access_key_id,
+        provided,
+        readings,
+        _v1_candidates(req, None),
+        lambda sts: v1.sign(secret, sts),
+        ec=EC_V1_HEADER_MISMATCH,
+    )
 
 
-def _v1_query(req: SignedRequest, readings: tuple[Reading, ...], credentials: Credentials,
-              now: float, skew_check: bool) -> Verified:
+def _v1_query(
+    req: SignedRequest,
+    readings: tuple[Reading, ...],
+    credentials: Credentials,
+    now: float,
+    skew_check: bool,
+) -> Verified:
     """``?OSSAccessKeyId=…&Expires=…&Signature=…[&security-token=…]`` (§4.3)."""
     access_key_id = req.query_value("OSSAccessKeyId") or ""
     # Base64 never contains a space: one here is a '+' the client left unencoded.
@@ -178,12 +197,23 @@ def _v1_query(req: SignedRequest, readings: tuple[Reading, ...], credentials: Cr
     if int(expires) < now:  # §4.3: Expires is absolute; expired when in the past
         raise AccessDenied(EXPIRED)
     secret = credentials.access_key_secret
-    return _settle("v1-query", access_key_id, provided, readings,
-                   _v1_candidates(req, expires), lambda sts: v1.sign(secret, sts))
+    return _settle(
+        "v1-query",
+        access_key_id,
+        provided,
+        readings,
+        _v1_candidates(req, expires),
+        lambda sts: v1.sign(secret, sts),
+    )
 
 
-def _v4_header(req: SignedRequest, readings: tuple[Reading, ...], credentials: Credentials,
-               now: float, skew_check: bool) -> Verified:
+def _v4_header(
+    req: SignedRequest,
+    readings: tuple[Reading, ...],
+    credentials: Credentials,
+    now: float,
+    skew_check: bool,
+) -> Verified:
     """``Authorization: OSS4-HMAC-SHA256 Credential=…,Signature=…`` (§5.1)."""
     authorization = v4.parse_authorization(req.headers["authorization"].strip())
     credential = authorization.credential
@@ -192,13 +222,25 @@ def _v4_header(req: SignedRequest, readings: tuple[Reading, ...], credentials: C
     timestamp = req.headers.get("x-oss-date", "")
     if skew_check:
         _check_skew(_basic_iso8601(timestamp), now, INVALID_V4_DATE)
-    return _settle_v4("v4-header", credentials, credential, authorization.signature, readings,
-                      _v4_candidates(req, timestamp, credential,
-                                     authorization.additional_headers, presigned=False))
+    return _settle_v4(
+        "v4-header",
+        credentials,
+        credential,
+        authorization.signature,
+        readings,
+        _v4_candidates(
+            req, timestamp, credential, authorization.additional_headers, presigned=False
+        ),
+    )
 
 
-def _v4_query(req: SignedRequest, readings: tuple[Reading, ...], credentials: Credentials,
-              now: float, skew_check: bool) -> Verified:
+def _v4_query(
+    req: SignedRequest,
+    readings: tuple[Reading, ...],
+    credentials: Credentials,
+    now: float,
+    skew_check: bool,
+) -> Verified:
     """``?x-oss-signature-version=OSS4-HMAC-SHA256&x-oss-credential=…`` (§5.4)."""
     credential = v4.parse_credential(req.query_value("x-oss-credential") or "")
     _check_access_key(credential.access_key_id, credentials)
@@ -213,31 +255,60 @@ def _v4_query(req: SignedRequest, readings: tuple[Reading, ...], credentials: Cr
         raise AccessDenied(EXPIRED)
     additional = (req.query_value("x-oss-additional-headers") or "").split(";")
     provided = req.query_value("x-oss-signature") or ""
-    return _settle_v4("v4-query", credentials, credential, provided, readings,
-                      _v4_candidates(req, timestamp, credential, additional, presigned=True))
+    return _settle_v4(
+        "v4-query",
+        credentials,
+        credential,
+        provided,
+        readings,
+        _v4_candidates(req, timestamp, credential, additional, presigned=True),
+    )
 
 
-def _mixed(req: SignedRequest, readings: tuple[Reading, ...], credentials: Credentials,
-           now: float, skew_check: bool) -> Verified:
+def _mixed(
+    req: SignedRequest,
+    readings: tuple[Reading, ...],
+    credentials: Credentials,
+    now: float,
+    skew_check: bool,
+) -> Verified:
     """Authorization header and V1 URL parameters together: 400 (§3, §4.3)."""
-    raise InvalidArgument(MIXED_CARRIERS, ArgumentName="Authorization",
-                          ArgumentValue=req.headers.get("authorization", ""))
+    raise InvalidArgument(
+        MIXED_CARRIERS,
+        ArgumentName="Authorization",
+        ArgumentValue=req.headers.get("authorization", ""),
+    )
 
 
-def _oss2(req: SignedRequest, readings: tuple[Reading, ...], credentials: Credentials,
-          now: float, skew_check: bool) -> Verified:
+def _oss2(
+    req: SignedRequest,
+    readings: tuple[Reading, ...],
+    credentials: Credentials,
+    now: float,
+    skew_check: bool,
+) -> Verified:
     """oss2 ``AuthV2``: not supported (§17 G5)."""
     raise SignatureDoesNotMatch(OSS2_REFUSED)
 
 
-def _unsupported(req: SignedRequest, readings: tuple[Reading, ...], credentials: Credentials,
-                 now: float, skew_check: bool) -> Verified:
+def _unsupported(
+    req: SignedRequest,
+    readings: tuple[Reading, ...],
+    credentials: Credentials,
+    now: float,
+    skew_check: bool,
+) -> Verified:
     """An Authorization header of a scheme OSS does not define (emulator choice)."""
     raise AccessDenied(UNSUPPORTED_AUTHORIZATION)
 
 
-def _anonymous(req: SignedRequest, readings: tuple[Reading, ...], credentials: Credentials,
-               now: float, skew_check: bool) -> Verified:
+def _anonymous(
+    req: SignedRequest,
+    readings: tuple[Reading, ...],
+    credentials: Credentials,
+    now: float,
+    skew_check: bool,
+) -> Verified:
     """No signature at all: refused while checking is on (R7, §17 G11)."""
     raise AccessDenied()
 
@@ -332,9 +403,16 @@ class _Candidate:
 _Candidates = Callable[[Reading], Iterator[_Candidate]]
 
 
-def _settle(scheme: str, access_key_id: str, provided: str, readings: tuple[Reading, ...],
-            candidates: _Candidates, signer: Callable[[str], str], *,
-            ec: str | None = None) -> Verified:
+def _settle(
+    scheme: str,
+    access_key_id: str,
+    provided: str,
+    readings: tuple[Reading, ...],
+    candidates: _Candidates,
+    signer: Callable[[str], str],
+    *,
+    ec: str | None = None,
+) -> Verified:
     """Return the first reading with a verifying candidate, else raise with the first one's."""
     first: _Candidate | None = None
     for reading in readings:
@@ -357,12 +435,25 @@ def _settle(scheme: str, access_key_id: str, provided: str, readings: tuple[Read
     raise error
 
 
-def _settle_v4(scheme: str, credentials: Credentials, credential: v4.Credential, provided: str,
-               readings: tuple[Reading, ...], candidates: _Candidates) -> Verified:
-    key = v4.signing_key(credentials.access_key_secret, credential.date, credential.region,
-                         credential.product)
-    return _settle(scheme, credential.access_key_id, provided, readings, candidates,
-                   lambda sts: v4.sign(key, sts))
+def _settle_v4(
+    scheme: str,
+    credentials: Credentials,
+    credential: v4.Credential,
+    provided: str,
+    readings: tuple[Reading, ...],
+    candidates: _Candidates,
+) -> Verified:
+    key = v4.signing_key(
+        credentials.access_key_secret, credential.date, credential.region, credential.product
+    )
+    return _settle(
+        scheme,
+        credential.access_key_id,
+        provided,
+        readings,
+        candidates,
+        lambda sts: v4.sign(key, sts),
+    )
 
 
 def _v1_candidates(req: SignedRequest, date_override: str | None) -> _Candidates:
@@ -376,8 +467,9 @@ def _v1_candidates(req: SignedRequest, date_override: str | None) -> _Candidates
         seen: set[str] = set()
         for drop in drops:
             for equals in empty:
-                sts = v1.string_to_sign(req, reading, date_override=date_override, drop=drop,
-                                        empty_with_equals=equals)
+                sts = v1.string_to_sign(
+                    req, reading, date_override=date_override, drop=drop, empty_with_equals=equals
+                )
                 if sts not in seen:
                     seen.add(sts)
                     yield _Candidate(sts)
@@ -385,18 +477,28 @@ def _v1_candidates(req: SignedRequest, date_override: str | None) -> _Candidates
     return generate
 
 
-def _v4_candidates(req: SignedRequest, timestamp: str, credential: v4.Credential,
-                   additional: Sequence[str], *, presigned: bool) -> _Candidates:
+def _v4_candidates(
+    req: SignedRequest,
+    timestamp: str,
+    credential: v4.Credential,
+    additional: Sequence[str],
+    *,
+    presigned: bool,
+) -> _Candidates:
     """Plain V4 canonical request first, then empty values written ``name=`` (§5.5)."""
-    empty = _subsets({
-        name for name, value in req.query
-        if not value and not (presigned and name == "x-oss-signature")
-    })
+    empty = _subsets(
+        {
+            name
+            for name, value in req.query
+            if not value and not (presigned and name == "x-oss-signature")
+        }
+    )
 
     def generate(reading: Reading) -> Iterator[_Candidate]:
         for equals in empty:
-            canonical = v4.canonical_request(req, reading, additional, presigned=presigned,
-                                             empty_with_equals=equals)
+            canonical = v4.canonical_request(
+                req, reading, additional, presigned=presigned, empty_with_equals=equals
+            )
             yield _Candidate(v4.string_to_sign(timestamp, credential.scope, canonical), canonical)
 
     return generate
@@ -411,5 +513,8 @@ def _subsets(names: set[str]) -> list[frozenset[str]]:
     ordered = sorted(names)
     if len(ordered) > MAX_EMPTY_RETRIES:
         return [frozenset(), frozenset(ordered)]
-    return [frozenset(combo) for size in range(len(ordered) + 1)
-            for combo in combinations(ordered, size)]
+    return [
+        frozenset(combo)
+        for size in range(len(ordered) + 1)
+        for combo in combinations(ordered, size)
+    ]

@@ -48,15 +48,24 @@ def make_client(transport: httpx.AsyncBaseTransport | None = None) -> httpx.Asyn
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
     return httpx.AsyncClient(
-        transport=transport, verify=context, follow_redirects=False, trust_env=False,
+        transport=transport,
+        verify=context,
+        follow_redirects=False,
+        trust_env=False,
         limits=httpx.Limits(max_keepalive_connections=0),
         timeout=httpx.Timeout(None),
     )
 
 
-async def deliver(client: httpx.AsyncClient, url: str,
-                  headers: Sequence[tuple[str, str]] | Sequence[tuple[bytes, bytes]],
-                  body: bytes, *, budget: float, sni: bool) -> Attempt:
+async def deliver(
+    client: httpx.AsyncClient,
+    url: str,
+    headers: Sequence[tuple[bytes, bytes]],
+    body: bytes,
+    *,
+    budget: float,
+    sni: bool,
+) -> Attempt:
     """POST one callback and report the answer (or its absence) within ``budget`` seconds."""
     host = urlsplit(url).hostname or ""
     connected = False
@@ -67,7 +76,10 @@ async def deliver(client: httpx.AsyncClient, url: str,
             connected = True
 
     request = client.build_request(
-        "POST", url, headers=list(headers), content=body,
+        "POST",
+        url,
+        headers=headers,
+        content=body,
         extensions={"sni_hostname": host if sni else NO_SNI, "trace": trace},
     )
     start = time.perf_counter()
@@ -84,13 +96,30 @@ async def deliver(client: httpx.AsyncClient, url: str,
             finally:
                 await response.aclose()
     except TimeoutError:
-        return Attempt(url, status, answer_headers, answer, time.perf_counter() - start,
-                       connected, True, "timed out")
+        return Attempt(
+            url,
+            status,
+            answer_headers,
+            answer,
+            time.perf_counter() - start,
+            connected,
+            True,
+            "timed out",
+        )
     except (httpx.HTTPError, ssl.SSLError, OSError) as exc:
-        return Attempt(url, status, answer_headers, answer, time.perf_counter() - start,
-                       connected, False, f"{type(exc).__name__}: {exc}")
-    return Attempt(url, status, answer_headers, answer, time.perf_counter() - start,
-                   connected, False, None)
+        return Attempt(
+            url,
+            status,
+            answer_headers,
+            answer,
+            time.perf_counter() - start,
+            connected,
+            False,
+            f"{type(exc).__name__}: {exc}",
+        )
+    return Attempt(
+        url, status, answer_headers, answer, time.perf_counter() - start, connected, False, None
+    )
 
 
 async def _read_needed(response: httpx.Response) -> bytes:

@@ -31,8 +31,14 @@ def _text(data: bytes) -> dict[str, str]:
         return {"base64": base64.b64encode(data).decode("ascii")}
 
 
-def make_entry(*, upload: Mapping[str, str], request: CallbackRequest, attempt: Attempt,
-               verdict: CallbackVerdict, time: float) -> Entry:
+def make_entry(
+    *,
+    upload: Mapping[str, str],
+    request: CallbackRequest,
+    attempt: Attempt,
+    verdict: CallbackVerdict,
+    time: float,
+) -> Entry:
     """One journal entry (ids and times are added by ``Journal.record``)."""
     target = urlsplit(request.url)
     path = (target.path or "/") + (f"?{target.query}" if "?" in request.url else "")
@@ -55,8 +61,8 @@ def make_entry(*, upload: Mapping[str, str], request: CallbackRequest, attempt: 
         },
         "duration_ms": round(attempt.elapsed * 1000, 3),
         "verdict": "success" if verdict.ok else "failure",
-        "message": None if verdict.ok else verdict.message,  # type: ignore[union-attr]
-        "ec": None if verdict.ok else verdict.ec,  # type: ignore[union-attr]
+        "message": None if verdict.ok else verdict.message,
+        "ec": None if verdict.ok else verdict.ec,
     }
 
 

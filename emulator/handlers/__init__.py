@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 
 from starlette.responses import Response
 
-from emulator.errors import NotImplemented
+from emulator import errors
 from emulator.handlers import bucket, multipart, object, service
 from emulator.handlers.context import Context
 from emulator.routing import Operation
@@ -18,7 +18,7 @@ Handler = Callable[[Context], Awaitable[Response]]
 
 
 async def post_object(ctx: Context) -> Response:
-    raise NotImplemented("PostObject (browser form upload) is not implemented yet.")
+    raise errors.NotImplemented("PostObject (browser form upload) is not implemented yet.")
 
 
 HANDLERS: dict[Operation, Handler] = {

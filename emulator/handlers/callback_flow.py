@@ -24,7 +24,7 @@ from emulator.callback.signing import build_request
 from emulator.callback.template import expand, references, system_variables
 from emulator.errors import CallbackFailed
 from emulator.handlers.context import Context
-from emulator.imaging import PREFIX_BYTES, image_info
+from emulator.imaging import PREFIX_BYTES, ImageInfo, image_info
 from emulator.protocol.headers import http_date
 from emulator.storage.base import ObjectMeta
 
@@ -36,9 +36,12 @@ ParsedCallback = tuple[CallbackSpec, dict[str, str]]
 def parse_callback(ctx: Context) -> ParsedCallback | None:
     """The header and query carriers of a Put or Complete request (C22), validated."""
     headers = ctx.request.headers
-    return parse(header_callback=headers.get("x-oss-callback"),
-                 header_vars=headers.get("x-oss-callback-var"),
-                 query_callback=ctx.query("callback"), query_vars=ctx.query("callback-var"))
+    return parse(
+        header_callback=headers.get("x-oss-callback"),
+        header_vars=headers.get("x-oss-callback-var"),
+        query_callback=ctx.query("callback"),
+        query_vars=ctx.query("callback-var"),
+    )
 
 
 def pub_key_url(request: Request, base_url: str) -> str:
@@ -55,51 +58,91 @@ def http_client(request: Request) -> httpx.AsyncClient:
     return client
 
 
-def _image_facts(ctx: Context, meta: ObjectMeta, spec: CallbackSpec):  # type: ignore[no-untyped-def]
+def _image_facts(ctx: Context, meta: ObjectMeta, spec: CallbackSpec) -> ImageInfo | None:
     if not any(name.startswith("imageInfo.") for name in references(spec.body_template)):
         return None
     prefix = b"".join(ctx.storage.read_object(meta, 0, min(meta.size, PREFIX_BYTES)))
     return image_info(prefix)
 
 
-async def run_callback(ctx: Context, parsed: ParsedCallback, meta: ObjectMeta, *,
-                       operation: str, content_md5: str | None,
-                       upload_headers: dict[str, str]) -> Response:
+async def run_callback(
+    ctx: Context,
+    parsed: ParsedCallback,
+    meta: ObjectMeta,
+    *,
+    operation: str,
+    content_md5: str | None,
+    upload_headers: dict[str, str],
+) -> Response:
     """Deliver the callback of a stored upload and answer the uploader (§9)."""
     spec, custom = parsed
     settings = ctx.settings
     variables: dict[str, str] = {
         **system_variables(
-            bucket=meta.bucket, key=meta.key, etag=meta.etag, size=meta.size,
-            mime_type=meta.attrs.content_type, crc64=meta.crc64, request_id=ctx.request_id,
-            operation=operation, content_md5=content_md5, image=_image_facts(ctx, meta, spec),
+            bucket=meta.bucket,
+            key=meta.key,
+            etag=meta.etag,
+            size=meta.size,
+            mime_type=meta.attrs.content_type,
+            crc64=meta.crc64,
+            request_id=ctx.request_id,
+            operation=operation,
+            content_md5=content_md5,
+            image=_image_facts(ctx, meta, spec),
             client_ip=ctx.request.client.host if ctx.request.client else "",
         ),
         **custom,
     }
     body = expand(spec.body_template, spec.body_type, variables)
     state = ctx.request.app.state
-    upload = {"request_id": ctx.request_id, "bucket": meta.bucket, "key": meta.key,
-              "operation": operation}
+    upload = {
+        "request_id": ctx.request_id,
+        "bucket": meta.bucket,
+        "key": meta.key,
+        "operation": operation,
+    }
     verdict: CallbackVerdict = CallbackFailure("no callback URL", "0007-00000203")
     for url in spec.urls:
         request = build_request(
-            spec, url, body, private_key=state.signing_key.private_key,
-            date=http_date(ctx.now), bucket=meta.bucket,
-            pub_key_url=pub_key_url(ctx.request, ctx.base_url), request_id=ctx.request_id,
-            requester=settings.owner_id, owner=settings.owner_id)
-        attempt = await deliver(http_client(ctx.request), request.url, request.encoded_headers(),
-                                request.body, budget=settings.callback_timeout,
-                                sni=request.sni_hostname is not None)
+            spec,
+            url,
+            body,
+            private_key=state.signing_key.private_key,
+            date=http_date(ctx.now),
+            bucket=meta.bucket,
+            pub_key_url=pub_key_url(ctx.request, ctx.base_url),
+            request_id=ctx.request_id,
+            requester=settings.owner_id,
+            owner=settings.owner_id,
+        )
+        attempt = await deliver(
+            http_client(ctx.request),
+            request.url,
+            request.encoded_headers(),
+            request.body,
+            budget=settings.callback_timeout,
+            sni=request.sni_hostname is not None,
+        )
         # A budget spent after connecting is "Cost too long time."; before, a -1 (A1, G13).
         error = None if attempt.connected and attempt.timed_out else attempt.error
-        verdict = judge(attempt.status, dict(attempt.headers), attempt.body,
-                        elapsed=attempt.elapsed, timeout=settings.callback_timeout, error=error)
-        state.journal.record(journal_module.make_entry(
-            upload=upload, request=request, attempt=attempt, verdict=verdict, time=time.time()))
+        verdict = judge(
+            attempt.status,
+            dict(attempt.headers),
+            attempt.body,
+            elapsed=attempt.elapsed,
+            timeout=settings.callback_timeout,
+            error=error,
+        )
+        state.journal.record(
+            journal_module.make_entry(
+                upload=upload, request=request, attempt=attempt, verdict=verdict, time=time.time()
+            )
+        )
         if verdict.ok:
-            return Response(verdict.body, status_code=200,  # type: ignore[union-attr]
-                            headers={**upload_headers,
-                                     "Content-Type": verdict.content_type})  # type: ignore[union-attr]
+            return Response(
+                verdict.body,
+                status_code=200,
+                headers={**upload_headers, "Content-Type": verdict.content_type},
+            )
     assert not verdict.ok
-    raise CallbackFailed(verdict.message, ec=verdict.ec, headers=upload_headers)  # type: ignore[union-attr]
+    raise CallbackFailed(verdict.message, ec=verdict.ec, headers=upload_headers)

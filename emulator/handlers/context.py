@@ -66,8 +66,11 @@ class Context:
         if raw is None or raw == "":
             return default
         if not raw.isdigit() or int(raw) > limit:
-            raise InvalidArgument(f"Argument {name} must be an integer between 0 and {limit}.",
-                                  ArgumentName=name, ArgumentValue=raw)
+            raise InvalidArgument(
+                f"Argument {name} must be an integer between 0 and {limit}.",
+                ArgumentName=name,
+                ArgumentValue=raw,
+            )
         return int(raw)
 
     def encoding_url(self) -> bool:
@@ -76,8 +79,9 @@ class Context:
         if value in (None, ""):
             return False
         if value != "url":
-            raise InvalidArgument("The encoding-type must be url.",
-                                  ArgumentName="encoding-type", ArgumentValue=value)
+            raise InvalidArgument(
+                "The encoding-type must be url.", ArgumentName="encoding-type", ArgumentValue=value
+            )
         return True
 
     def check_content_md5(self, actual: bytes) -> None:
@@ -96,8 +100,9 @@ class Context:
         if raw is None:
             return None
         if not raw.strip().isdigit():
-            raise InvalidArgument("Content-Length is not a number.",
-                                  ArgumentName="Content-Length", ArgumentValue=raw)
+            raise InvalidArgument(
+                "Content-Length is not a number.", ArgumentName="Content-Length", ArgumentValue=raw
+            )
         length = int(raw)
         if length > MAX_OBJECT_SIZE:
             raise EntityTooLarge()

@@ -21,11 +21,13 @@ CONTROL_PREFIX = "/_emulator/"
 async def health(request: Request) -> Response:
     settings: Settings = request.app.state.settings
     storage: Storage = request.app.state.storage
-    return JSONResponse({
-        "status": "ok",
-        "buckets": [bucket.name for bucket in storage.list_buckets()],
-        "region": settings.region,
-    })
+    return JSONResponse(
+        {
+            "status": "ok",
+            "buckets": [bucket.name for bucket in storage.list_buckets()],
+            "region": settings.region,
+        }
+    )
 
 
 async def reset(request: Request) -> Response:
@@ -51,8 +53,7 @@ async def callbacks(request: Request) -> Response:
 
 async def public_key(request: Request) -> Response:
     """The PEM public key that verifies the emulator's callbacks (C17)."""
-    return Response(request.app.state.signing_key.public_pem,
-                    media_type="application/x-pem-file")
+    return Response(request.app.state.signing_key.public_pem, media_type="application/x-pem-file")
 
 
 ControlHandler = Callable[[Request], Awaitable[Response]]
@@ -75,5 +76,7 @@ def control_handler(path: str) -> ControlHandler | None:
 
 
 async def _not_found(request: Request) -> Response:
-    return JSONResponse({"error": f"no control endpoint {request.url.path}",
-                         "endpoints": sorted(CONTROL_ROUTES)}, status_code=404)
+    return JSONResponse(
+        {"error": f"no control endpoint {request.url.path}", "endpoints": sorted(CONTROL_ROUTES)},
+        status_code=404,
+    )

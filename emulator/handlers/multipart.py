@@ -31,15 +31,19 @@ async def initiate(ctx: Context) -> Response:
     ctx.storage.get_bucket(ctx.bucket)
     attrs = object_attrs_from_headers(ctx.request.headers, ctx.key)
     upload = ctx.storage.create_upload(ctx.bucket, ctx.key, attrs, ctx.now)
-    return xml_response(xml.render_initiate(ctx.bucket, ctx.key, upload.upload_id,
-                                            encoding_url=ctx.encoding_url()))
+    return xml_response(
+        xml.render_initiate(ctx.bucket, ctx.key, upload.upload_id, encoding_url=ctx.encoding_url())
+    )
 
 
 async def upload_part(ctx: Context) -> Response:
     raw = ctx.query("partNumber") or ""
     if not raw.isdigit() or not 1 <= int(raw) <= MAX_PART_NUMBER:
-        raise InvalidArgument("Part number must be an integer between 1 and 10000, inclusive.",
-                              ArgumentName="partNumber", ArgumentValue=raw)
+        raise InvalidArgument(
+            "Part number must be an integer between 1 and 10000, inclusive.",
+            ArgumentName="partNumber",
+            ArgumentValue=raw,
+        )
     upload = _upload(ctx)
     blob = await receive_checked(ctx)
     try:
@@ -47,8 +51,14 @@ async def upload_part(ctx: Context) -> Response:
     except BaseException:
         blob.abort()
         raise
-    return empty_response(200, {"ETag": part.etag, "x-oss-hash-crc64ecma": str(part.crc64),
-                                "Content-MD5": base64.b64encode(part.md5).decode("ascii")})
+    return empty_response(
+        200,
+        {
+            "ETag": part.etag,
+            "x-oss-hash-crc64ecma": str(part.crc64),
+            "Content-MD5": base64.b64encode(part.md5).decode("ascii"),
+        },
+    )
 
 
 async def complete(ctx: Context) -> Response:
@@ -56,22 +66,39 @@ async def complete(ctx: Context) -> Response:
     body = await ctx.read_small_body()
     complete_all = (ctx.header("x-oss-complete-all") or "").lower()
     if complete_all not in ("", "yes"):
-        raise InvalidArgument("x-oss-complete-all must be yes.",
-                              ArgumentName="x-oss-complete-all", ArgumentValue=complete_all)
+        raise InvalidArgument(
+            "x-oss-complete-all must be yes.",
+            ArgumentName="x-oss-complete-all",
+            ArgumentValue=complete_all,
+        )
     if complete_all == "yes" and body.strip():
-        raise InvalidArgument("Should not speficy both complete all header and http body.",
-                              ArgumentName="x-oss-complete-all", ArgumentValue="yes")
+        raise InvalidArgument(
+            "Should not speficy both complete all header and http body.",
+            ArgumentName="x-oss-complete-all",
+            ArgumentValue="yes",
+        )
     parts = None if complete_all == "yes" else xml.parse_complete(body)
     callback = parse_callback(ctx)  # validated before the upload completes (C5)
-    meta = ctx.storage.complete_upload(upload, parts, ctx.now,
-                                       forbid_overwrite=forbid_overwrite(ctx))
+    meta = ctx.storage.complete_upload(
+        upload, parts, ctx.now, forbid_overwrite=forbid_overwrite(ctx)
+    )
     headers = upload_headers(meta)
     if callback is not None:  # the application's body replaces the XML (C21)
-        return await run_callback(ctx, callback, meta, operation="CompleteMultipartUpload",
-                                  content_md5=None, upload_headers=headers)
+        return await run_callback(
+            ctx,
+            callback,
+            meta,
+            operation="CompleteMultipartUpload",
+            content_md5=None,
+            upload_headers=headers,
+        )
     location = f"{ctx.base_url}/{ctx.bucket}/{ctx.key}"
-    return xml_response(xml.render_complete(ctx.bucket, ctx.key, meta.etag, location,
-                                            encoding_url=ctx.encoding_url()), headers=headers)
+    return xml_response(
+        xml.render_complete(
+            ctx.bucket, ctx.key, meta.etag, location, encoding_url=ctx.encoding_url()
+        ),
+        headers=headers,
+    )
 
 
 async def abort(ctx: Context) -> Response:
@@ -83,9 +110,19 @@ async def list_parts(ctx: Context) -> Response:
     upload = _upload(ctx)
     raw_marker = ctx.query("part-number-marker") or "0"
     if not raw_marker.isdigit():
-        raise InvalidArgument("part-number-marker must be an integer.",
-                              ArgumentName="part-number-marker", ArgumentValue=raw_marker)
+        raise InvalidArgument(
+            "part-number-marker must be an integer.",
+            ArgumentName="part-number-marker",
+            ArgumentValue=raw_marker,
+        )
     max_parts = ctx.bounded_int("max-parts", 1000)
     page = ctx.storage.list_parts(upload, part_number_marker=int(raw_marker), max_parts=max_parts)
-    return xml_response(xml.render_list_parts(upload, page, part_number_marker=int(raw_marker),
-                                              max_parts=max_parts, encoding_url=ctx.encoding_url()))
+    return xml_response(
+        xml.render_list_parts(
+            upload,
+            page,
+            part_number_marker=int(raw_marker),
+            max_parts=max_parts,
+            encoding_url=ctx.encoding_url(),
+        )
+    )

@@ -61,13 +61,20 @@ async def put_object(ctx: Context) -> Response:
     callback = parse_callback(ctx)  # a bad callback is a 400 before anything is stored (C5)
     attrs = object_attrs_from_headers(ctx.request.headers, ctx.key)
     blob = await receive_checked(ctx)
-    meta = ctx.storage.put_object(ctx.bucket, ctx.key, blob, attrs, ctx.now,
-                                  forbid_overwrite=forbid_overwrite(ctx))
+    meta = ctx.storage.put_object(
+        ctx.bucket, ctx.key, blob, attrs, ctx.now, forbid_overwrite=forbid_overwrite(ctx)
+    )
     headers = upload_headers(meta)
     if callback is None:
         return empty_response(200, headers)
-    return await run_callback(ctx, callback, meta, operation="PutObject",
-                              content_md5=headers.get("Content-MD5"), upload_headers=headers)
+    return await run_callback(
+        ctx,
+        callback,
+        meta,
+        operation="PutObject",
+        content_md5=headers.get("Content-MD5"),
+        upload_headers=headers,
+    )
 
 
 def _copy_source(ctx: Context) -> tuple[str, str]:
@@ -75,8 +82,11 @@ def _copy_source(ctx: Context) -> tuple[str, str]:
     source = unquote(raw.split("?", 1)[0])
     bucket, _, key = source.lstrip("/").partition("/")
     if not bucket or not key:
-        raise InvalidArgument("Copy Source must mention the source bucket and key: /bucket/key.",
-                              ArgumentName="x-oss-copy-source", ArgumentValue=raw)
+        raise InvalidArgument(
+            "Copy Source must mention the source bucket and key: /bucket/key.",
+            ArgumentName="x-oss-copy-source",
+            ArgumentValue=raw,
+        )
     validate_bucket_name(bucket)
     validate_object_key(key)
     return bucket, key
@@ -101,18 +111,35 @@ async def copy_object(ctx: Context) -> Response:
     src_bucket, src_key = _copy_source(ctx)
     source = ctx.storage.head_object(src_bucket, src_key)
     conditions = _copy_conditions(ctx.request.headers)
-    if conditions and evaluate_conditions(
-            conditions, etag=source.etag, last_modified=source.last_modified) == 304:
+    if (
+        conditions
+        and evaluate_conditions(conditions, etag=source.etag, last_modified=source.last_modified)
+        == 304
+    ):
         raise PreconditionFailed(Condition="x-oss-copy-source-if-none-match")
     directive = (ctx.header("x-oss-metadata-directive") or "COPY").upper()
     if directive not in ("COPY", "REPLACE"):
-        raise InvalidArgument("Unknown metadata directive.",
-                              ArgumentName="x-oss-metadata-directive", ArgumentValue=directive)
-    attrs = object_attrs_from_headers(ctx.request.headers, ctx.key) if directive == "REPLACE" else None
-    meta = ctx.storage.copy_object(src_bucket, src_key, ctx.bucket, ctx.key, attrs, ctx.now,
-                                   forbid_overwrite=forbid_overwrite(ctx))
-    return xml_response(xml.render_copy_result(meta.etag, meta.last_modified),
-                        headers={"ETag": meta.etag, "x-oss-hash-crc64ecma": str(meta.crc64)})
+        raise InvalidArgument(
+            "Unknown metadata directive.",
+            ArgumentName="x-oss-metadata-directive",
+            ArgumentValue=directive,
+        )
+    attrs = (
+        object_attrs_from_headers(ctx.request.headers, ctx.key) if directive == "REPLACE" else None
+    )
+    meta = ctx.storage.copy_object(
+        src_bucket,
+        src_key,
+        ctx.bucket,
+        ctx.key,
+        attrs,
+        ctx.now,
+        forbid_overwrite=forbid_overwrite(ctx),
+    )
+    return xml_response(
+        xml.render_copy_result(meta.etag, meta.last_modified),
+        headers={"ETag": meta.etag, "x-oss-hash-crc64ecma": str(meta.crc64)},
+    )
 
 
 def _not_modified(meta: ObjectMeta) -> Response:
@@ -129,8 +156,10 @@ async def head_object(ctx: Context) -> Response:
 
 def _read_response(ctx: Context, *, with_body: bool) -> Response:
     meta = ctx.storage.head_object(ctx.bucket, ctx.key)
-    if evaluate_conditions(ctx.request.headers, etag=meta.etag,
-                           last_modified=meta.last_modified) == 304:
+    if (
+        evaluate_conditions(ctx.request.headers, etag=meta.etag, last_modified=meta.last_modified)
+        == 304
+    ):
         return _not_modified(meta)
     headers = dict(object_response_headers(meta))
     standard = (ctx.header("x-oss-range-behavior") or "").lower() == "standard"
@@ -148,8 +177,9 @@ def _read_response(ctx: Context, *, with_body: bool) -> Response:
         return Response(b"", status_code=status, headers=headers)
     if end == start:
         return Response(b"", status_code=status, headers=headers)
-    return StreamingResponse(ctx.storage.read_object(meta, start, end), status_code=status,
-                             headers=headers)
+    return StreamingResponse(
+        ctx.storage.read_object(meta, start, end), status_code=status, headers=headers
+    )
 
 
 async def get_object_meta(ctx: Context) -> Response:
@@ -178,8 +208,9 @@ async def append_object(ctx: Context) -> Response:
     if raw is None or raw == "":
         raise MissingArgument(ArgumentName="position")
     if not raw.isdigit():
-        raise InvalidArgument("Position must be a non-negative integer.",
-                              ArgumentName="position", ArgumentValue=raw)
+        raise InvalidArgument(
+            "Position must be a non-negative integer.", ArgumentName="position", ArgumentValue=raw
+        )
     attrs = object_attrs_from_headers(ctx.request.headers, ctx.key)
     blob = await receive_checked(ctx)
     try:

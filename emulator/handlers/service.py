@@ -12,5 +12,6 @@ async def list_buckets(ctx: Context) -> Response:
     buckets = ctx.storage.list_buckets()
     prefix = ctx.query("prefix") or ""
     chosen = [b for b in buckets if b.name.startswith(prefix)]
-    return xml_response(xml.render_list_buckets(
-        chosen, owner_id=ctx.settings.owner_id, region=ctx.settings.region))
+    return xml_response(
+        xml.render_list_buckets(chosen, owner_id=ctx.settings.owner_id, region=ctx.settings.region)
+    )

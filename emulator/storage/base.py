@@ -137,55 +137,95 @@ class Storage(Protocol):
     def new_blob(self) -> BlobWriter: ...
 
     def put_object(
-        self, bucket: str, key: str, blob: BlobWriter, attrs: ObjectAttrs, now: float,
-        *, forbid_overwrite: bool = False,
+        self,
+        bucket: str,
+        key: str,
+        blob: BlobWriter,
+        attrs: ObjectAttrs,
+        now: float,
+        *,
+        forbid_overwrite: bool = False,
     ) -> ObjectMeta: ...
 
     def head_object(self, bucket: str, key: str) -> ObjectMeta: ...  # NoSuchBucket, NoSuchKey
 
-    def read_object(self, meta: ObjectMeta, start: int = 0, end: int | None = None,
-                    chunk_size: int = 1 << 20) -> Iterator[bytes]: ...  # bytes [start, end)
+    def read_object(
+        self, meta: ObjectMeta, start: int = 0, end: int | None = None, chunk_size: int = 1 << 20
+    ) -> Iterator[bytes]: ...  # bytes [start, end)
 
     def delete_object(self, bucket: str, key: str) -> bool: ...  # True if it existed
 
     def copy_object(
-        self, src_bucket: str, src_key: str, dst_bucket: str, dst_key: str,
-        attrs: ObjectAttrs | None, now: float, *, forbid_overwrite: bool = False,
+        self,
+        src_bucket: str,
+        src_key: str,
+        dst_bucket: str,
+        dst_key: str,
+        attrs: ObjectAttrs | None,
+        now: float,
+        *,
+        forbid_overwrite: bool = False,
     ) -> ObjectMeta: ...  # attrs None: keep the source's
 
     def append_object(
-        self, bucket: str, key: str, position: int, blob: BlobWriter, attrs: ObjectAttrs,
+        self,
+        bucket: str,
+        key: str,
+        position: int,
+        blob: BlobWriter,
+        attrs: ObjectAttrs,
         now: float,
     ) -> ObjectMeta: ...
 
     def list_objects(
-        self, bucket: str, *, prefix: str = "", delimiter: str = "", start_after: str = "",
+        self,
+        bucket: str,
+        *,
+        prefix: str = "",
+        delimiter: str = "",
+        start_after: str = "",
         max_keys: int = 100,
     ) -> ObjectPage: ...
 
     # multipart
     def create_upload(
-        self, bucket: str, key: str, attrs: ObjectAttrs, now: float,
+        self,
+        bucket: str,
+        key: str,
+        attrs: ObjectAttrs,
+        now: float,
     ) -> UploadMeta: ...
 
     def get_upload(self, bucket: str, key: str, upload_id: str) -> UploadMeta: ...  # NoSuchUpload
 
-    def put_part(self, upload: UploadMeta, part_number: int, blob: BlobWriter,
-                 now: float) -> PartMeta: ...
+    def put_part(
+        self, upload: UploadMeta, part_number: int, blob: BlobWriter, now: float
+    ) -> PartMeta: ...
 
-    def list_parts(self, upload: UploadMeta, *, part_number_marker: int = 0,
-                   max_parts: int = 1000) -> PartPage: ...
+    def list_parts(
+        self, upload: UploadMeta, *, part_number_marker: int = 0, max_parts: int = 1000
+    ) -> PartPage: ...
 
     def complete_upload(
-        self, upload: UploadMeta, parts: Sequence[tuple[int, str]] | None, now: float,
-        *, forbid_overwrite: bool = False,
+        self,
+        upload: UploadMeta,
+        parts: Sequence[tuple[int, str]] | None,
+        now: float,
+        *,
+        forbid_overwrite: bool = False,
     ) -> ObjectMeta: ...  # parts None: every uploaded part (x-oss-complete-all)
 
     def abort_upload(self, upload: UploadMeta) -> None: ...
 
     def list_uploads(
-        self, bucket: str, *, prefix: str = "", delimiter: str = "", key_marker: str = "",
-        upload_id_marker: str = "", max_uploads: int = 1000,
+        self,
+        bucket: str,
+        *,
+        prefix: str = "",
+        delimiter: str = "",
+        key_marker: str = "",
+        upload_id_marker: str = "",
+        max_uploads: int = 1000,
     ) -> UploadPage: ...
 
     # lifecycle

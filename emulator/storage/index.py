@@ -123,8 +123,11 @@ def _start(prefix: bytes, delimiter: bytes, marker: bytes, upload_id: str | None
 
 
 def _walk(
-    fetch: Callable[[Cursor, bytes | None, int], sqlite3.Cursor], prefix: bytes,
-    delimiter: bytes, start: Cursor | None, limit: int,
+    fetch: Callable[[Cursor, bytes | None, int], sqlite3.Cursor],
+    prefix: bytes,
+    delimiter: bytes,
+    start: Cursor | None,
+    limit: int,
 ) -> tuple[list[Row | bytes], bool]:
     """Up to ``limit`` entries (rows, or common prefixes as bytes) and whether more follow.
 
@@ -214,8 +217,14 @@ class Index:
     def _object(self, bucket: str, row: Row) -> ObjectMeta:
         _, key, size, etag, crc, md5, last_modified, object_type, attrs = row
         return ObjectMeta(
-            bucket=bucket, key=key.decode(), size=size, etag=etag, crc64=_u64(crc), md5=md5,
-            last_modified=last_modified, object_type=cast(ObjectType, object_type),
+            bucket=bucket,
+            key=key.decode(),
+            size=size,
+            etag=etag,
+            crc64=_u64(crc),
+            md5=md5,
+            last_modified=last_modified,
+            object_type=cast(ObjectType, object_type),
             attrs=_attrs(attrs),
         )
 
@@ -223,7 +232,8 @@ class Index:
         """The object's row id and metadata."""
         row = self._one(
             f"SELECT {_OBJECT_COLUMNS} FROM objects WHERE bucket = ? AND key = ?",
-            bucket, key.encode(),
+            bucket,
+            key.encode(),
         )
         return None if row is None else (row[0], self._object(bucket, row))
 
@@ -250,15 +260,25 @@ class Index:
         cursor = self._db.execute(
             "INSERT INTO objects (bucket, key, size, etag, crc64, md5, last_modified,"
             " object_type, attrs) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (meta.bucket, meta.key.encode(), meta.size, meta.etag, _i64(meta.crc64), meta.md5,
-             meta.last_modified, meta.object_type, _attrs_json(meta.attrs)),
+            (
+                meta.bucket,
+                meta.key.encode(),
+                meta.size,
+                meta.etag,
+                _i64(meta.crc64),
+                meta.md5,
+                meta.last_modified,
+                meta.object_type,
+                _attrs_json(meta.attrs),
+            ),
         )
         self._add_segments(cast(int, cursor.lastrowid), 0, segments)
 
     def append_segment(self, object_id: int, meta: ObjectMeta, segment: Segment) -> None:
         """Add a segment at the end of an object and store its new size, CRC and ETag."""
-        row = self._one("SELECT coalesce(max(seq) + 1, 0) FROM segments WHERE object_id = ?",
-                        object_id)
+        row = self._one(
+            "SELECT coalesce(max(seq) + 1, 0) FROM segments WHERE object_id = ?", object_id
+        )
         self._add_segments(object_id, cast(Row, row)[0], [segment])
         self._db.execute(
             "UPDATE objects SET size = ?, etag = ?, crc64 = ?, md5 = ?, last_modified = ?"
@@ -270,17 +290,26 @@ class Index:
         self._db.executemany(
             "INSERT INTO segments (object_id, seq, blob, size, crc64, md5)"
             " VALUES (?, ?, ?, ?, ?, ?)",
-            [(object_id, first + n, s.blob, s.size, _i64(s.crc64), s.md5)
-             for n, s in enumerate(segments)],
+            [
+                (object_id, first + n, s.blob, s.size, _i64(s.crc64), s.md5)
+                for n, s in enumerate(segments)
+            ],
         )
 
     def list_objects(
-        self, bucket: str, prefix: str, delimiter: str, start_after: str, max_keys: int,
+        self,
+        bucket: str,
+        prefix: str,
+        delimiter: str,
+        start_after: str,
+        max_keys: int,
     ) -> ObjectPage:
         def fetch(cursor: Cursor, upper: bytes | None, limit: int) -> sqlite3.Cursor:
             low, _, inclusive = cursor
-            sql = (f"SELECT {_OBJECT_COLUMNS} FROM objects WHERE bucket = ?"
-                   f" AND key {'>=' if inclusive else '>'} ?")
+            sql = (
+                f"SELECT {_OBJECT_COLUMNS} FROM objects WHERE bucket = ?"
+                f" AND key {'>=' if inclusive else '>'} ?"
+            )
             params: list[Any] = [bucket, low]
             if upper is not None:
                 sql += " AND key < ?"
@@ -288,8 +317,7 @@ class Index:
             return self._db.execute(sql + " ORDER BY key LIMIT ?", [*params, limit])
 
         p, d = prefix.encode(), delimiter.encode()
-        entries, truncated = _walk(fetch, p, d, _start(p, d, start_after.encode(), None),
-                                   max_keys)
+        entries, truncated = _walk(fetch, p, d, _start(p, d, start_after.encode(), None), max_keys)
         objects = tuple(self._object(bucket, e) for e in entries if not isinstance(e, bytes))
         groups = tuple(e.decode() for e in entries if isinstance(e, bytes))
         next_marker = None
@@ -303,8 +331,13 @@ class Index:
     def add_upload(self, upload: UploadMeta) -> None:
         self._db.execute(
             "INSERT INTO uploads (upload_id, bucket, key, initiated, attrs) VALUES (?, ?, ?, ?, ?)",
-            (upload.upload_id, upload.bucket, upload.key.encode(), upload.initiated,
-             _attrs_json(upload.attrs)),
+            (
+                upload.upload_id,
+                upload.bucket,
+                upload.key.encode(),
+                upload.initiated,
+                _attrs_json(upload.attrs),
+            ),
         )
 
     def find_upload(self, upload_id: str) -> UploadMeta | None:
@@ -340,13 +373,21 @@ class Index:
         """Store a part, replacing one with the same number; the replaced blob id."""
         old = self._one(
             "SELECT blob FROM parts WHERE upload_id = ? AND part_number = ?",
-            upload_id, part.part_number,
+            upload_id,
+            part.part_number,
         )
         self._db.execute(
             "INSERT OR REPLACE INTO parts (upload_id, part_number, blob, size, crc64, md5,"
             " last_modified) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (upload_id, part.part_number, blob, part.size, _i64(part.crc64), part.md5,
-             part.last_modified),
+            (
+                upload_id,
+                part.part_number,
+                blob,
+                part.size,
+                _i64(part.crc64),
+                part.md5,
+                part.last_modified,
+            ),
         )
         return None if old is None else cast(str, old[0])
 
@@ -363,8 +404,13 @@ class Index:
         return PartPage(parts, len(rows) > max_parts, last)
 
     def list_uploads(
-        self, bucket: str, prefix: str, delimiter: str, key_marker: str,
-        upload_id_marker: str, max_uploads: int,
+        self,
+        bucket: str,
+        prefix: str,
+        delimiter: str,
+        key_marker: str,
+        upload_id_marker: str,
+        max_uploads: int,
     ) -> UploadPage:
         def fetch(cursor: Cursor, upper: bytes | None, limit: int) -> sqlite3.Cursor:
             low, upload_id, inclusive = cursor
@@ -386,7 +432,8 @@ class Index:
         entries, truncated = _walk(fetch, p, d, start, max_uploads)
         uploads = tuple(
             self._upload((e[0], bucket, e[1], e[2], e[3]))
-            for e in entries if not isinstance(e, bytes)
+            for e in entries
+            if not isinstance(e, bytes)
         )
         groups = tuple(e.decode() for e in entries if isinstance(e, bytes))
         next_key, next_id = "", ""

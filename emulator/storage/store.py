@@ -81,7 +81,8 @@ T = TypeVar("T")
 
 
 def _choose_parts(
-    uploaded: list[tuple[PartMeta, str]], parts: Sequence[tuple[int, str]] | None,
+    uploaded: list[tuple[PartMeta, str]],
+    parts: Sequence[tuple[int, str]] | None,
 ) -> list[tuple[PartMeta, str]]:
     """The parts a completion names, checked as rest-api.md §11 says."""
     if parts is None:
@@ -155,7 +156,9 @@ class Store:
             raise errors.FileAlreadyExists()
 
     def _commit(
-        self, blob: BlobWriter, change: Callable[[Segment], tuple[T, list[str]]],
+        self,
+        blob: BlobWriter,
+        change: Callable[[Segment], tuple[T, list[str]]],
     ) -> T:
         """Steps 2-4 of the commit order for one new body; ``change`` runs in the transaction
         and returns its result and the blob ids it left unreferenced."""
@@ -205,16 +208,29 @@ class Store:
         return self._blobs.new_writer()
 
     def put_object(
-        self, bucket: str, key: str, blob: BlobWriter, attrs: ObjectAttrs, now: float,
-        *, forbid_overwrite: bool = False,
+        self,
+        bucket: str,
+        key: str,
+        blob: BlobWriter,
+        attrs: ObjectAttrs,
+        now: float,
+        *,
+        forbid_overwrite: bool = False,
     ) -> ObjectMeta:
         def change(segment: Segment) -> tuple[ObjectMeta, list[str]]:
             self._need_bucket(bucket)
             self._refuse_overwrite(bucket, key, forbid_overwrite)
             garbage = self._index.remove_object(bucket, key) or []
             meta = ObjectMeta(
-                bucket, key, segment.size, etag_from_md5(segment.md5), segment.crc64,
-                segment.md5, now, "Normal", attrs,
+                bucket,
+                key,
+                segment.size,
+                etag_from_md5(segment.md5),
+                segment.crc64,
+                segment.md5,
+                now,
+                "Normal",
+                attrs,
             )
             self._index.add_object(meta, [segment])
             return meta, garbage
@@ -230,7 +246,11 @@ class Store:
         return found[1]
 
     def read_object(
-        self, meta: ObjectMeta, start: int = 0, end: int | None = None, chunk_size: int = 1 << 20,
+        self,
+        meta: ObjectMeta,
+        start: int = 0,
+        end: int | None = None,
+        chunk_size: int = 1 << 20,
     ) -> Iterator[bytes]:
         """Bytes ``[start, end)`` of the object ``meta`` describes (``end`` clipped to its size).
 
@@ -248,7 +268,12 @@ class Store:
         return self._read(meta.key, segments, start, end, chunk_size)
 
     def _read(
-        self, key: str, segments: list[Segment], start: int, end: int, chunk_size: int,
+        self,
+        key: str,
+        segments: list[Segment],
+        start: int,
+        end: int,
+        chunk_size: int,
     ) -> Iterator[bytes]:
         offset = 0
         for segment in segments:
@@ -257,8 +282,9 @@ class Store:
             low, high = max(start, offset), min(end, offset + segment.size)
             if low < high:
                 try:
-                    yield from self._blobs.read(segment.blob, low - offset, high - offset,
-                                                chunk_size)
+                    yield from self._blobs.read(
+                        segment.blob, low - offset, high - offset, chunk_size
+                    )
                 except FileNotFoundError:
                     raise errors.NoSuchKey(Key=key) from None
             offset += segment.size
@@ -273,8 +299,15 @@ class Store:
         return True
 
     def copy_object(
-        self, src_bucket: str, src_key: str, dst_bucket: str, dst_key: str,
-        attrs: ObjectAttrs | None, now: float, *, forbid_overwrite: bool = False,
+        self,
+        src_bucket: str,
+        src_key: str,
+        dst_bucket: str,
+        dst_key: str,
+        attrs: ObjectAttrs | None,
+        now: float,
+        *,
+        forbid_overwrite: bool = False,
     ) -> ObjectMeta:
         linked: list[str] = []
         with self._lock:
@@ -292,7 +325,10 @@ class Store:
                         segments.append(dataclasses.replace(segment, blob=linked[-1]))
                     garbage = self._index.remove_object(dst_bucket, dst_key) or []
                     meta = dataclasses.replace(
-                        found[1], bucket=dst_bucket, key=dst_key, last_modified=now,
+                        found[1],
+                        bucket=dst_bucket,
+                        key=dst_key,
+                        last_modified=now,
                         attrs=found[1].attrs if attrs is None else attrs,
                     )
                     self._index.add_object(meta, segments)
@@ -303,7 +339,12 @@ class Store:
         return meta
 
     def append_object(
-        self, bucket: str, key: str, position: int, blob: BlobWriter, attrs: ObjectAttrs,
+        self,
+        bucket: str,
+        key: str,
+        position: int,
+        blob: BlobWriter,
+        attrs: ObjectAttrs,
         now: float,
     ) -> ObjectMeta:
         def change(segment: Segment) -> tuple[ObjectMeta, list[str]]:
@@ -313,8 +354,15 @@ class Store:
                 if position != 0:
                     raise _position_error(0)
                 meta = ObjectMeta(
-                    bucket, key, segment.size, appendable_etag(segment.crc64, segment.size),
-                    segment.crc64, None, now, "Appendable", attrs,
+                    bucket,
+                    key,
+                    segment.size,
+                    appendable_etag(segment.crc64, segment.size),
+                    segment.crc64,
+                    None,
+                    now,
+                    "Appendable",
+                    attrs,
                 )
                 self._index.add_object(meta, [segment])
                 return meta, []
@@ -326,7 +374,11 @@ class Store:
             size = current.size + segment.size
             crc = crc64_combine(current.crc64, segment.crc64, segment.size)
             meta = dataclasses.replace(
-                current, size=size, crc64=crc, etag=appendable_etag(crc, size), last_modified=now,
+                current,
+                size=size,
+                crc64=crc,
+                etag=appendable_etag(crc, size),
+                last_modified=now,
             )
             self._index.append_segment(object_id, meta, segment)
             return meta, []
@@ -334,7 +386,12 @@ class Store:
         return self._commit(blob, change)
 
     def list_objects(
-        self, bucket: str, *, prefix: str = "", delimiter: str = "", start_after: str = "",
+        self,
+        bucket: str,
+        *,
+        prefix: str = "",
+        delimiter: str = "",
+        start_after: str = "",
         max_keys: int = 100,
     ) -> ObjectPage:
         with self._lock:
@@ -358,26 +415,38 @@ class Store:
             raise errors.NoSuchUpload(UploadId=upload_id)
         return found
 
-    def put_part(self, upload: UploadMeta, part_number: int, blob: BlobWriter,
-                 now: float) -> PartMeta:
+    def put_part(
+        self, upload: UploadMeta, part_number: int, blob: BlobWriter, now: float
+    ) -> PartMeta:
         def change(segment: Segment) -> tuple[PartMeta, list[str]]:
             self._need_upload(upload)
-            part = PartMeta(part_number, segment.size, etag_from_md5(segment.md5), segment.md5,
-                            segment.crc64, now)
+            part = PartMeta(
+                part_number,
+                segment.size,
+                etag_from_md5(segment.md5),
+                segment.md5,
+                segment.crc64,
+                now,
+            )
             replaced = self._index.set_part(upload.upload_id, part, segment.blob)
             return part, [] if replaced is None else [replaced]
 
         return self._commit(blob, change)
 
-    def list_parts(self, upload: UploadMeta, *, part_number_marker: int = 0,
-                   max_parts: int = 1000) -> PartPage:
+    def list_parts(
+        self, upload: UploadMeta, *, part_number_marker: int = 0, max_parts: int = 1000
+    ) -> PartPage:
         with self._lock:
             self._need_upload(upload)
             return self._index.list_parts(upload.upload_id, part_number_marker, max_parts)
 
     def complete_upload(
-        self, upload: UploadMeta, parts: Sequence[tuple[int, str]] | None, now: float,
-        *, forbid_overwrite: bool = False,
+        self,
+        upload: UploadMeta,
+        parts: Sequence[tuple[int, str]] | None,
+        now: float,
+        *,
+        forbid_overwrite: bool = False,
     ) -> ObjectMeta:
         with self._lock, self._index.transaction():
             self._need_upload(upload)
@@ -389,8 +458,14 @@ class Store:
             for segment in segments:
                 crc = crc64_combine(crc, segment.crc64, segment.size)
             meta = ObjectMeta(
-                upload.bucket, upload.key, sum(s.size for s in segments),
-                multipart_etag([s.md5 for s in segments]), crc, None, now, "Multipart",
+                upload.bucket,
+                upload.key,
+                sum(s.size for s in segments),
+                multipart_etag([s.md5 for s in segments]),
+                crc,
+                None,
+                now,
+                "Multipart",
                 upload.attrs,
             )
             garbage = self._index.remove_object(upload.bucket, upload.key) or []
@@ -409,13 +484,20 @@ class Store:
         self._blobs.unlink(garbage)
 
     def list_uploads(
-        self, bucket: str, *, prefix: str = "", delimiter: str = "", key_marker: str = "",
-        upload_id_marker: str = "", max_uploads: int = 1000,
+        self,
+        bucket: str,
+        *,
+        prefix: str = "",
+        delimiter: str = "",
+        key_marker: str = "",
+        upload_id_marker: str = "",
+        max_uploads: int = 1000,
     ) -> UploadPage:
         with self._lock:
             self._need_bucket(bucket)
-            return self._index.list_uploads(bucket, prefix, delimiter, key_marker,
-                                            upload_id_marker, max_uploads)
+            return self._index.list_uploads(
+                bucket, prefix, delimiter, key_marker, upload_id_marker, max_uploads
+            )
 
     # --- lifecycle -----------------------------------------------------------------------------
 

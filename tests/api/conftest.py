@@ -13,8 +13,13 @@ from emulator.server import EmulatorServer
 
 @pytest.fixture(name="open_server", scope="session")
 def _open_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorServer]:
-    settings = Settings(port=0, data_dir=tmp_path_factory.mktemp("open"), auth=False,
-                        buckets=("open-bucket",), seed=7)
+    settings = Settings(
+        port=0,
+        data_dir=tmp_path_factory.mktemp("open"),
+        auth=False,
+        buckets=("open-bucket",),
+        seed=7,
+    )
     with EmulatorServer(settings) as server:
         yield server
 

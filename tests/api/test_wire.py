@@ -42,8 +42,15 @@ class TestCommonHeaders:
         response = http.get(f"{B}/missing")
         assert response.status_code == 404
         root = ET.fromstring(response.content)
-        assert [child.tag for child in root] == ["Code", "Message", "RequestId", "HostId", "Key",
-                                                 "EC", "RecommendDoc"]
+        assert [child.tag for child in root] == [
+            "Code",
+            "Message",
+            "RequestId",
+            "HostId",
+            "Key",
+            "EC",
+            "RecommendDoc",
+        ]
         assert root.findtext("Key") == "missing"
         assert response.headers["x-oss-ec"] == "0026-00000001"
 
@@ -97,8 +104,11 @@ class TestBadInput:
         """Complete, Delete and CORS bodies that are not XML are MalformedXML."""
         upload = http.post(f"{B}/mp?uploads")
         upload_id = ET.fromstring(upload.content).findtext("UploadId")
-        for method, url in (("POST", f"{B}/mp?uploadId={upload_id}"), ("POST", f"{B}/?delete"),
-                            ("PUT", f"{B}/?cors")):
+        for method, url in (
+            ("POST", f"{B}/mp?uploadId={upload_id}"),
+            ("POST", f"{B}/?delete"),
+            ("PUT", f"{B}/?cors"),
+        ):
             response = http.request(method, url, content=b"<not-closed")
             assert response.status_code == 400, url
             assert error_code(response) == "MalformedXML"
@@ -113,8 +123,10 @@ class TestBadInput:
     def test_body_cut_off_mid_stream(self, open_server: EmulatorServer, http: httpx.Client) -> None:
         """A client that sends half its declared body leaves no object behind."""
         with socket.create_connection(("127.0.0.1", open_server.port), timeout=10) as sock:
-            sock.sendall(b"PUT /open-bucket/cut HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                         b"Content-Length: 100000\r\n\r\n" + b"x" * 5000)
+            sock.sendall(
+                b"PUT /open-bucket/cut HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                b"Content-Length: 100000\r\n\r\n" + b"x" * 5000
+            )
             sock.shutdown(socket.SHUT_WR)
             sock.recv(65536)
         assert_absent(http, "cut")
@@ -133,18 +145,22 @@ class TestObjectsOverHttp:
         whole = http.get(f"{B}/r", headers={"Range": "bytes=20-30"})
         assert (whole.status_code, whole.content) == (200, b"0123456789")
         assert "x-oss-hash-crc64ecma" in whole.headers
-        refused = http.get(f"{B}/r", headers={"Range": "bytes=20-30",
-                                                "x-oss-range-behavior": "standard"})
+        refused = http.get(
+            f"{B}/r", headers={"Range": "bytes=20-30", "x-oss-range-behavior": "standard"}
+        )
         assert refused.status_code == 416
-        clipped = http.get(f"{B}/r", headers={"Range": "bytes=8-30",
-                                                "x-oss-range-behavior": "standard"})
+        clipped = http.get(
+            f"{B}/r", headers={"Range": "bytes=8-30", "x-oss-range-behavior": "standard"}
+        )
         assert (clipped.status_code, clipped.content) == (206, b"89")
 
     def test_response_overrides(self, http: httpx.Client) -> None:
         """response-* query parameters override the returned headers."""
         http.put(f"{B}/o.txt", content=b"x")
-        response = http.get(f"{B}/o.txt?response-content-type=application/json"
-                            "&response-content-disposition=attachment")
+        response = http.get(
+            f"{B}/o.txt?response-content-type=application/json"
+            "&response-content-disposition=attachment"
+        )
         assert response.headers["content-type"] == "application/json"
         assert response.headers["content-disposition"] == "attachment"
 
@@ -169,8 +185,12 @@ class TestObjectsOverHttp:
         for run in range(2):
             settings = Settings(port=0, data_dir=tmp_path / str(run), auth=False, seed=42)
             with EmulatorServer(settings) as server:
-                seen.append([httpx.get(f"{server.endpoint}/_emulator/health")
-                             .headers["x-oss-request-id"] for _ in range(3)])
+                seen.append(
+                    [
+                        httpx.get(f"{server.endpoint}/_emulator/health").headers["x-oss-request-id"]
+                        for _ in range(3)
+                    ]
+                )
         assert seen[0] == seen[1]
         assert len(set(seen[0])) == 3
 
@@ -196,9 +216,14 @@ class TestCors:
 
     def test_default_preflight_and_exposure(self, http: httpx.Client) -> None:
         """Without rules every origin is allowed and every header exposed."""
-        preflight = http.options(f"{B}/k", headers={
-            "Origin": "http://app.local", "Access-Control-Request-Method": "PUT",
-            "Access-Control-Request-Headers": "authorization,x-oss-date,content-type"})
+        preflight = http.options(
+            f"{B}/k",
+            headers={
+                "Origin": "http://app.local",
+                "Access-Control-Request-Method": "PUT",
+                "Access-Control-Request-Headers": "authorization,x-oss-date,content-type",
+            },
+        )
         assert preflight.status_code == 200
         assert preflight.headers["access-control-allow-origin"] == "http://app.local"
         assert "PUT" in preflight.headers["access-control-allow-methods"]
@@ -209,16 +234,22 @@ class TestCors:
 
     def test_rules_evaluated(self, http: httpx.Client) -> None:
         """With rules, a non-matching origin's preflight is 403 AccessForbidden."""
-        rules = (b"<CORSConfiguration><CORSRule><AllowedOrigin>https://ok.example</AllowedOrigin>"
-                 b"<AllowedMethod>GET</AllowedMethod><AllowedHeader>*</AllowedHeader>"
-                 b"<ExposeHeader>ETag</ExposeHeader><MaxAgeSeconds>60</MaxAgeSeconds>"
-                 b"</CORSRule></CORSConfiguration>")
+        rules = (
+            b"<CORSConfiguration><CORSRule><AllowedOrigin>https://ok.example</AllowedOrigin>"
+            b"<AllowedMethod>GET</AllowedMethod><AllowedHeader>*</AllowedHeader>"
+            b"<ExposeHeader>ETag</ExposeHeader><MaxAgeSeconds>60</MaxAgeSeconds>"
+            b"</CORSRule></CORSConfiguration>"
+        )
         assert http.put(f"{B}/?cors", content=rules).status_code == 200
-        ok = http.options(f"{B}/k", headers={"Origin": "https://ok.example",
-                                             "Access-Control-Request-Method": "GET"})
+        ok = http.options(
+            f"{B}/k",
+            headers={"Origin": "https://ok.example", "Access-Control-Request-Method": "GET"},
+        )
         assert ok.status_code == 200
-        refused = http.options(f"{B}/k", headers={"Origin": "https://evil.example",
-                                                  "Access-Control-Request-Method": "GET"})
+        refused = http.options(
+            f"{B}/k",
+            headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "GET"},
+        )
         assert refused.status_code == 403
         assert error_code(refused) == "AccessForbidden"
         missing = http.options(f"{B}/k", headers={"Access-Control-Request-Method": "GET"})

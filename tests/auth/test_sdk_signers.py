@@ -60,15 +60,18 @@ def _readings(host: str, raw_path: str) -> list[Reading]:
     return [Reading(bucket or None, key or None)]
 
 
-def _received(method: str, url: str, headers: Mapping[str, Any]) -> tuple[SignedRequest,
-                                                                           list[Reading]]:
+def _received(
+    method: str, url: str, headers: Mapping[str, Any]
+) -> tuple[SignedRequest, list[Reading]]:
     """The request as the server gets it from the wire URL and headers."""
     parts = urlsplit(url)
     wire = [(k, str(v)) for k, v in headers.items() if v is not None]
     if not any(k.lower() == "host" for k, _ in wire):
         wire.append(("Host", parts.netloc))
-    return (SignedRequest.build(method, parts.path, parts.query, wire),
-            _readings(parts.netloc, parts.path))
+    return (
+        SignedRequest.build(method, parts.path, parts.query, wire),
+        _readings(parts.netloc, parts.path),
+    )
 
 
 # --- oss2 -----------------------------------------------------------------------------
@@ -82,14 +85,22 @@ class _CaptureSession(oss2.Session):  # type: ignore[misc]
         self.sent: list[requests.PreparedRequest] = []
 
     def do_request(self, req: oss2.http.Request, timeout: Any) -> oss2.http.Response:
-        prepared = self.session.prepare_request(requests.Request(
-            req.method, req.url, data=req.data, params=req.params, headers=req.headers))
+        prepared = self.session.prepare_request(
+            requests.Request(
+                req.method, req.url, data=req.data, params=req.params, headers=req.headers
+            )
+        )
         self.sent.append(prepared)
         raw = requests.Response()
         raw.status_code = 200
-        raw.headers = requests.structures.CaseInsensitiveDict({
-            "x-oss-request-id": "0" * 24, "ETag": '"0"', "Content-Length": "0",
-            "x-oss-next-append-position": "1"})
+        raw.headers = requests.structures.CaseInsensitiveDict(
+            {
+                "x-oss-request-id": "0" * 24,
+                "ETag": '"0"',
+                "Content-Length": "0",
+                "x-oss-next-append-position": "1",
+            }
+        )
         raw.raw = io.BytesIO(b"")
         raw.request = prepared
         return oss2.http.Response(raw)
@@ -99,16 +110,21 @@ OSS2_AUTHS: dict[str, tuple[Callable[[], Any], Credentials]] = {
     "v1": (lambda: oss2.Auth(AK, SK), Credentials(AK, SK)),
     "v4": (lambda: oss2.AuthV4(AK, SK), Credentials(AK, SK)),
     "sts-v1": (lambda: oss2.StsAuth(AK, SK, TOKEN), Credentials(AK, SK, TOKEN)),
-    "sts-v4": (lambda: oss2.StsAuth(AK, SK, TOKEN, auth_version="v4"),
-               Credentials(AK, SK, TOKEN)),
+    "sts-v4": (lambda: oss2.StsAuth(AK, SK, TOKEN, auth_version="v4"), Credentials(AK, SK, TOKEN)),
 }
 
 OSS2_CALLS: dict[str, Callable[[oss2.Bucket, str], Any]] = {
     "put": lambda b, k: b.put_object(k, b"body", headers={"x-oss-meta-author": "alice"}),
-    "get-params": lambda b, k: b.get_object(k, params={
-        "versionId": "v 1+/", "response-content-type": "text/plain; charset=utf-8",
-        "response-content-disposition": 'attachment; filename="a b.txt"',
-        "foo": "bar baz/+", "empty": ""}),
+    "get-params": lambda b, k: b.get_object(
+        k,
+        params={
+            "versionId": "v 1+/",
+            "response-content-type": "text/plain; charset=utf-8",
+            "response-content-disposition": 'attachment; filename="a b.txt"',
+            "foo": "bar baz/+",
+            "empty": "",
+        },
+    ),
     "get-process": lambda b, k: b.get_object(k, process="image/resize,w_100"),
     "head": lambda b, k: b.head_object(k),
     "append": lambda b, k: b.append_object(k, 0, b"x"),
@@ -120,11 +136,13 @@ OSS2_CALLS: dict[str, Callable[[oss2.Bucket, str], Any]] = {
 }
 
 
-def _oss2_send(auth: Any, endpoint: str, call: Callable[[oss2.Bucket, str], Any],
-               key: str) -> requests.PreparedRequest:
+def _oss2_send(
+    auth: Any, endpoint: str, call: Callable[[oss2.Bucket, str], Any], key: str
+) -> requests.PreparedRequest:
     session = _CaptureSession()
-    bucket = oss2.Bucket(auth, endpoint, BUCKET, region="cn-hangzhou", session=session,
-                         enable_crc=False)
+    bucket = oss2.Bucket(
+        auth, endpoint, BUCKET, region="cn-hangzhou", session=session, enable_crc=False
+    )
     try:
         call(bucket, key)
     except ET.ParseError:  # XML answers: the fake server's body is empty, the request went
@@ -164,8 +182,14 @@ class TestOss2:
         make_auth, credentials = OSS2_AUTHS[auth_name]
         bucket = oss2.Bucket(make_auth(), IP_ENDPOINT, BUCKET, region="cn-hangzhou")
         headers = {"Content-Type": "text/plain", "x-oss-meta-user": "u 1"}
-        url = bucket.sign_url("PUT", key, 3600, headers=headers, slash_safe=slash_safe,
-                              params={"versionId": "v+1", "foo": "a b"})
+        url = bucket.sign_url(
+            "PUT",
+            key,
+            3600,
+            headers=headers,
+            slash_safe=slash_safe,
+            params={"versionId": "v+1", "foo": "a b"},
+        )
         req, readings = _received("PUT", url, headers)
         verified = verify(req, readings, credentials, time.time())
         assert verified.reading == Reading(BUCKET, key)
@@ -174,12 +198,20 @@ class TestOss2:
     def test_sign_url_v4_additional_headers(self) -> None:
         """oss2's own V4 test: listed headers, one absent, one x-oss-* (dropped from the list)."""
         bucket = oss2.Bucket(oss2.AuthV4(AK, SK), IP_ENDPOINT, BUCKET, region="cn-hangzhou")
-        headers = {"Content-Length": "9", "custom-header": "abc",
-                   "x-oss-forbid-overwrite": "true"}
-        url = bucket.sign_url("PUT", "v4_additional_test.txt", 604800, slash_safe=True,
-                              headers=headers, additional_headers={
-                                  "Content-Length", "custom-header", "noexist-header",
-                                  "x-oss-forbid-overwrite"})
+        headers = {"Content-Length": "9", "custom-header": "abc", "x-oss-forbid-overwrite": "true"}
+        url = bucket.sign_url(
+            "PUT",
+            "v4_additional_test.txt",
+            604800,
+            slash_safe=True,
+            headers=headers,
+            additional_headers={
+                "Content-Length",
+                "custom-header",
+                "noexist-header",
+                "x-oss-forbid-overwrite",
+            },
+        )
         assert "x-oss-additional-headers=content-length%3Bcustom-header" in url
         req, readings = _received("PUT", url, headers)
         assert verify(req, readings, Credentials(AK, SK), time.time()).scheme == "v4-query"
@@ -188,10 +220,10 @@ class TestOss2:
         """oss2 lists 'abc;hzz;haa' (sorted by first character) but signs the sorted list."""
         auth = oss2.AuthV4(AK, SK)
         headers = {"abc": "1", "hzz": "2", "haa": "3", "host": "127.0.0.1:9000"}
-        req = oss2.http.Request("GET", f"{IP_ENDPOINT}/{BUCKET}/k", headers=headers,
-                                region="cn-hangzhou", product="oss")
-        auth._sign_request(req, BUCKET, "k", in_additional_headers=["hzz", "abc", "haa",
-                                                                     "missing"])
+        req = oss2.http.Request(
+            "GET", f"{IP_ENDPOINT}/{BUCKET}/k", headers=headers, region="cn-hangzhou", product="oss"
+        )
+        auth._sign_request(req, BUCKET, "k", in_additional_headers=["hzz", "abc", "haa", "missing"])
         assert "AdditionalHeaders=" in req.headers["authorization"]
         received, readings = _received("GET", req.url, req.headers)
         assert verify(received, readings, Credentials(AK, SK), time.time())
@@ -263,8 +295,13 @@ class _Capture(HttpClient):  # type: ignore[misc]
         pass
 
 
-def _v2_client(version: str, token: str | None, endpoint: str = IP_ENDPOINT,
-               capture: _Capture | None = None, **options: Any) -> oss.Client:
+def _v2_client(
+    version: str,
+    token: str | None,
+    endpoint: str = IP_ENDPOINT,
+    capture: _Capture | None = None,
+    **options: Any,
+) -> oss.Client:
     cfg = oss.config.load_default()
     cfg.credentials_provider = oss.credentials.StaticCredentialsProvider(AK, SK, token)
     cfg.region = "cn-hangzhou"
@@ -278,27 +315,43 @@ def _v2_client(version: str, token: str | None, endpoint: str = IP_ENDPOINT,
 
 
 V2_CALLS: dict[str, Callable[[oss.Client, str], Any]] = {
-    "put": lambda c, k: c.put_object(oss.PutObjectRequest(
-        bucket=BUCKET, key=k, body=b"x", metadata={"author": "alice"})),
-    "get": lambda c, k: c.get_object(oss.GetObjectRequest(
-        bucket=BUCKET, key=k, version_id="v 1+/", response_content_type="text/plain; a=b",
-        process="image/resize,w_100")),
+    "put": lambda c, k: c.put_object(
+        oss.PutObjectRequest(bucket=BUCKET, key=k, body=b"x", metadata={"author": "alice"})
+    ),
+    "get": lambda c, k: c.get_object(
+        oss.GetObjectRequest(
+            bucket=BUCKET,
+            key=k,
+            version_id="v 1+/",
+            response_content_type="text/plain; a=b",
+            process="image/resize,w_100",
+        )
+    ),
     "head": lambda c, k: c.head_object(oss.HeadObjectRequest(bucket=BUCKET, key=k)),
     "acl": lambda c, k: c.get_object_acl(oss.GetObjectAclRequest(bucket=BUCKET, key=k)),
-    "append": lambda c, k: c.append_object(oss.AppendObjectRequest(
-        bucket=BUCKET, key=k, position=0, body=b"x")),
-    "delete": lambda c, k: c.delete_object(oss.DeleteObjectRequest(
-        bucket=BUCKET, key=k, version_id="v1")),
-    "list-v2": lambda c, k: c.list_objects_v2(oss.ListObjectsV2Request(
-        bucket=BUCKET, prefix=k, delimiter="/")),
+    "append": lambda c, k: c.append_object(
+        oss.AppendObjectRequest(bucket=BUCKET, key=k, position=0, body=b"x")
+    ),
+    "delete": lambda c, k: c.delete_object(
+        oss.DeleteObjectRequest(bucket=BUCKET, key=k, version_id="v1")
+    ),
+    "list-v2": lambda c, k: c.list_objects_v2(
+        oss.ListObjectsV2Request(bucket=BUCKET, prefix=k, delimiter="/")
+    ),
     "list": lambda c, k: c.list_objects(oss.ListObjectsRequest(bucket=BUCKET, prefix=k)),
     "bucket-info": lambda c, k: c.get_bucket_info(oss.GetBucketInfoRequest(bucket=BUCKET)),
     "list-buckets": lambda c, k: c.list_buckets(oss.ListBucketsRequest()),
 }
 
 
-def _v2_send(version: str, token: str | None, call: Callable[[oss.Client, str], Any],
-             key: str, endpoint: str = IP_ENDPOINT, **options: Any) -> HttpRequest:
+def _v2_send(
+    version: str,
+    token: str | None,
+    call: Callable[[oss.Client, str], Any],
+    key: str,
+    endpoint: str = IP_ENDPOINT,
+    **options: Any,
+) -> HttpRequest:
     capture = _Capture()
     call(_v2_client(version, token, endpoint, capture, **options), key)
     return capture.sent[-1]
@@ -320,8 +373,9 @@ class TestV2Client:
     @pytest.mark.parametrize("token", [None, TOKEN], ids=["permanent", "sts"])
     @pytest.mark.parametrize("version", ["v1", "v4"])
     @pytest.mark.parametrize("operation", sorted(V2_CALLS))
-    def test_header_signed_operations(self, operation: str, version: str,
-                                      token: str | None) -> None:
+    def test_header_signed_operations(
+        self, operation: str, version: str, token: str | None
+    ) -> None:
         """Object, bucket and service operations with their fixed headers and parameters."""
         sent = _v2_send(version, token, V2_CALLS[operation], "dir/a b+c.txt")
         req, readings = _received(sent.method, sent.url, sent.headers)
@@ -330,11 +384,13 @@ class TestV2Client:
     @pytest.mark.parametrize("version", ["v1", "v4"])
     def test_localhost_path_style(self, version: str) -> None:
         """localhost with use_path_style, the documented v2 set-up for the emulator."""
-        sent = _v2_send(version, None, V2_CALLS["put"], "k 1", "http://localhost:9000",
-                        use_path_style=True)
+        sent = _v2_send(
+            version, None, V2_CALLS["put"], "k 1", "http://localhost:9000", use_path_style=True
+        )
         req, readings = _received(sent.method, sent.url, sent.headers)
         assert verify(req, readings, Credentials(AK, SK), time.time()).reading == (
-            Reading(BUCKET, "k 1"))
+            Reading(BUCKET, "k 1")
+        )
 
     @pytest.mark.parametrize("token", [None, TOKEN], ids=["permanent", "sts"])
     @pytest.mark.parametrize("version", ["v1", "v4"])
@@ -343,8 +399,12 @@ class TestV2Client:
         """presign GET (sub-resources) and PUT (signed Content-Type header) verify."""
         client = _v2_client(version, token)
         for request in (
-            oss.GetObjectRequest(bucket=BUCKET, key=key, version_id="v 1",
-                                 response_content_disposition="attachment; filename=a+b"),
+            oss.GetObjectRequest(
+                bucket=BUCKET,
+                key=key,
+                version_id="v 1",
+                response_content_disposition="attachment; filename=a+b",
+            ),
             oss.PutObjectRequest(bucket=BUCKET, key=key, content_type="text/plain"),
         ):
             result = client.presign(request)
@@ -362,13 +422,25 @@ class TestV2Signers:
 
     SIGNED_AT = datetime(2026, 11, 25, 19, 56, 17, tzinfo=UTC)
 
-    def _context(self, key: str, query: str = "", headers: dict[str, str] | None = None,
-                 token: str | None = None, **options: Any) -> SigningContext:
+    def _context(
+        self,
+        key: str,
+        query: str = "",
+        headers: dict[str, str] | None = None,
+        token: str | None = None,
+        **options: Any,
+    ) -> SigningContext:
         url = f"{IP_ENDPOINT}/{BUCKET}/{quote(key)}" + (f"?{query}" if query else "")
         return SigningContext(
-            product="oss", region=options.pop("region", "cn-hangzhou"), bucket=BUCKET,
-            key=key, request=HttpRequest("PUT", url, headers=dict(headers or {})),
-            credentials=V2Credentials(AK, SK, token), signing_time=self.SIGNED_AT, **options)
+            product="oss",
+            region=options.pop("region", "cn-hangzhou"),
+            bucket=BUCKET,
+            key=key,
+            request=HttpRequest("PUT", url, headers=dict(headers or {})),
+            credentials=V2Credentials(AK, SK, token),
+            signing_time=self.SIGNED_AT,
+            **options,
+        )
 
     def _verify(self, context: SigningContext, token: str | None = None) -> Verified:
         request = context.request
@@ -379,8 +451,12 @@ class TestV2Signers:
     @pytest.mark.parametrize("key", KEYS)
     def test_header(self, key: str, signer: Any) -> None:
         """Header auth with a token, sub-resources and plain parameters."""
-        context = self._context(key, "uploadId=u%201&partNumber=2&foo=%2Bbar", token=TOKEN,
-                                headers={"Content-Type": "text/plain", "x-oss-meta-a": "b"})
+        context = self._context(
+            key,
+            "uploadId=u%201&partNumber=2&foo=%2Bbar",
+            token=TOKEN,
+            headers={"Content-Type": "text/plain", "x-oss-meta-a": "b"},
+        )
         signer.sign(context)
         assert self._verify(context, TOKEN).reading == Reading(BUCKET, key)
 
@@ -397,8 +473,11 @@ class TestV2Signers:
     @pytest.mark.parametrize("query_auth", [False, True], ids=["header", "query"])
     def test_v4_additional_headers(self, query_auth: bool) -> None:
         """AdditionalHeaders from the context (lower-cased, sorted by the signer)."""
-        context = self._context("k", headers={"abc": "1", "ZAbc": "2", "Host": "127.0.0.1"},
-                                additional_headers={"ZAbc", "abc", "host"})
+        context = self._context(
+            "k",
+            headers={"abc": "1", "ZAbc": "2", "Host": "127.0.0.1"},
+            additional_headers={"ZAbc", "abc", "host"},
+        )
         context.auth_method_query = query_auth
         context.expiration_time = self.SIGNED_AT + timedelta(hours=1)
         SignerV4().sign(context)

@@ -43,9 +43,17 @@ def _classic_request(vector: dict[str, Any]) -> tuple[SignedRequest, Reading]:
     headers = dict(vector["headers"])
     query = raw_query
     if "expires" in vector:
-        query = "&".join(filter(None, [raw_query, "OSSAccessKeyId=ak",
-                                        f"Expires={vector['expires']}",
-                                        f"Signature={vector['expected']['signature']}"]))
+        query = "&".join(
+            filter(
+                None,
+                [
+                    raw_query,
+                    "OSSAccessKeyId=ak",
+                    f"Expires={vector['expires']}",
+                    f"Signature={vector['expected']['signature']}",
+                ],
+            )
+        )
     else:
         headers["Authorization"] = f"OSS ak:{vector['expected']['signature']}"
     return SignedRequest.build(vector["method"], path, query, headers.items()), reading
@@ -63,22 +71,29 @@ class TestRequestVectors:
         """The recomputed string to sign equals the SDK's."""
         req, reading = _request(vector)
         expires = req.query_value("Expires")
-        assert v1.string_to_sign(req, reading, date_override=expires) == (
-            vector["expected"]["string_to_sign"])
+        assert (
+            v1.string_to_sign(req, reading, date_override=expires)
+            == (vector["expected"]["string_to_sign"])
+        )
 
     @pytest.mark.parametrize("vector", _by_id(REQUEST_VECTORS))
     def test_signature_matches(self, vector: dict[str, Any]) -> None:
         """HMAC-SHA1 of the expected string gives the expected signature."""
         expected = vector["expected"]
-        assert v1.sign(vector["access_key_secret"], expected["string_to_sign"]) == (
-            expected["signature"])
+        assert (
+            v1.sign(vector["access_key_secret"], expected["string_to_sign"])
+            == (expected["signature"])
+        )
 
-    @pytest.mark.parametrize("vector", _by_id(
-        [v for v in REQUEST_VECTORS if "authorization" in v["expected"]]))
+    @pytest.mark.parametrize(
+        "vector", _by_id([v for v in REQUEST_VECTORS if "authorization" in v["expected"]])
+    )
     def test_authorization_header_parses(self, vector: dict[str, Any]) -> None:
         """The vector's Authorization header splits into its access key id and signature."""
         assert v1.parse_authorization(vector["expected"]["authorization"]) == (
-            vector["access_key_id"], vector["expected"]["signature"])
+            vector["access_key_id"],
+            vector["expected"]["signature"],
+        )
 
     @pytest.mark.parametrize("vector", _by_id(REQUEST_VECTORS))
     def test_verify_accepts(self, vector: dict[str, Any]) -> None:
@@ -88,8 +103,10 @@ class TestRequestVectors:
         verified = verify(req, [reading], credentials, _now(req))
         assert (verified.reading, verified.scheme) == (reading, vector["scheme"])
 
-    @pytest.mark.parametrize("vector", _by_id(
-        [v for v in REQUEST_VECTORS if "security-token" in v["request"]["raw_query"]]))
+    @pytest.mark.parametrize(
+        "vector",
+        _by_id([v for v in REQUEST_VECTORS if "security-token" in v["request"]["raw_query"]]),
+    )
     def test_verify_accepts_with_temporary_pair(self, vector: dict[str, Any]) -> None:
         """STS vectors also verify when the pair is configured with their token."""
         req, reading = _request(vector)
@@ -103,19 +120,26 @@ class TestClassicVectors:
     @pytest.mark.parametrize("vector", _by_id(CLASSIC_VECTORS))
     def test_string_to_sign_matches(self, vector: dict[str, Any]) -> None:
         """assemble() builds the documented string from headers and resource."""
-        sts = v1.assemble(vector["method"], vector["headers"], vector["canonicalized_resource"],
-                          date=vector.get("expires"))
+        sts = v1.assemble(
+            vector["method"],
+            vector["headers"],
+            vector["canonicalized_resource"],
+            date=vector.get("expires"),
+        )
         assert sts == vector["expected"]["string_to_sign"]
 
     @pytest.mark.parametrize("vector", _by_id(CLASSIC_VECTORS))
     def test_signature_matches(self, vector: dict[str, Any]) -> None:
         """The documented signature is the HMAC-SHA1 of the documented string."""
         expected = vector["expected"]
-        assert v1.sign(vector["access_key_secret"], expected["string_to_sign"]) == (
-            expected["signature"])
+        assert (
+            v1.sign(vector["access_key_secret"], expected["string_to_sign"])
+            == (expected["signature"])
+        )
 
-    @pytest.mark.parametrize("vector", _by_id(
-        [v for v in CLASSIC_VECTORS if v["id"] != "ruby-bucket-no-slash"]))
+    @pytest.mark.parametrize(
+        "vector", _by_id([v for v in CLASSIC_VECTORS if v["id"] != "ruby-bucket-no-slash"])
+    )
     def test_verify_accepts(self, vector: dict[str, Any]) -> None:
         """The vector, rebuilt as a request, verifies (header form or presigned URL)."""
         req, reading = _classic_request(vector)
@@ -126,12 +150,22 @@ class TestClassicVectors:
     def test_legacy_bucket_resource_is_not_accepted(self) -> None:
         """The old '/bucket' resource (no trailing slash) is not a form current SDKs sign."""
         vector = next(v for v in CLASSIC_VECTORS if v["id"] == "ruby-bucket-no-slash")
-        req = SignedRequest.build("PUT", "/bucket/", "", [
-            *vector["headers"].items(),
-            ("Authorization", f"OSS ak:{vector['expected']['signature']}")])
+        req = SignedRequest.build(
+            "PUT",
+            "/bucket/",
+            "",
+            [
+                *vector["headers"].items(),
+                ("Authorization", f"OSS ak:{vector['expected']['signature']}"),
+            ],
+        )
         with pytest.raises(SignatureDoesNotMatch):
-            verify(req, [Reading("bucket", None)],
-                   Credentials("ak", vector["access_key_secret"]), _now(req))
+            verify(
+                req,
+                [Reading("bucket", None)],
+                Credentials("ak", vector["access_key_secret"]),
+                _now(req),
+            )
 
 
 class TestCanonicalizedResource:
@@ -153,7 +187,8 @@ class TestCanonicalizedResource:
         """Values keep their decoded form (no percent-encoding)."""
         query = [("response-content-disposition", "attachment; filename=a b.txt")]
         assert v1_resource(Reading("b", "k"), query) == (
-            "/b/k?response-content-disposition=attachment; filename=a b.txt")
+            "/b/k?response-content-disposition=attachment; filename=a b.txt"
+        )
 
     def test_names_are_case_sensitive(self) -> None:
         """'ACL' is not the sub-resource 'acl'."""
@@ -163,20 +198,42 @@ class TestCanonicalizedResource:
         """The x-oss-process retry signs without that parameter (§4.2)."""
         query = [("x-oss-process", "image/resize,w_10"), ("versionId", "v")]
         assert v1_resource(Reading("b", "k"), query, drop=frozenset({"x-oss-process"})) == (
-            "/b/k?versionId=v")
+            "/b/k?versionId=v"
+        )
 
     def test_empty_with_equals_writes_name_equals(self) -> None:
         """The ali-oss retry writes a chosen empty value as 'name=' (§5.5)."""
         query = [("acl", ""), ("uploads", "")]
         assert v1_resource(Reading("b", None), query, empty_with_equals=frozenset({"acl"})) == (
-            "/b/?acl=&uploads")
+            "/b/?acl=&uploads"
+        )
 
     def test_sub_resource_set_has_the_documented_names(self) -> None:
         """A sample of the §4.2 union, including x-oss-process and security-token."""
-        assert {"acl", "uploadId", "partNumber", "security-token", "x-oss-process",
-                "continuation-token", "response-content-type", "resourceGroup"} <= SUB_RESOURCES
-        assert not {"prefix", "marker", "max-keys", "delimiter", "encoding-type", "list-type",
-                    "OSSAccessKeyId", "Expires", "Signature"} & SUB_RESOURCES
+        assert {
+            "acl",
+            "uploadId",
+            "partNumber",
+            "security-token",
+            "x-oss-process",
+            "continuation-token",
+            "response-content-type",
+            "resourceGroup",
+        } <= SUB_RESOURCES
+        assert (
+            not {
+                "prefix",
+                "marker",
+                "max-keys",
+                "delimiter",
+                "encoding-type",
+                "list-type",
+                "OSSAccessKeyId",
+                "Expires",
+                "Signature",
+            }
+            & SUB_RESOURCES
+        )
 
 
 class TestHeadersAndDate:

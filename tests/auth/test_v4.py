@@ -44,13 +44,21 @@ def _parts(req: SignedRequest) -> tuple[str, v4.Credential, tuple[str, ...], str
     """Timestamp, credential, additional headers and signature, from either carrier."""
     if _presigned(req):
         additional = v4_additional_headers(
-            (req.query_value("x-oss-additional-headers") or "").split(";"))
-        return (req.query_value("x-oss-date") or "",
-                v4.parse_credential(req.query_value("x-oss-credential") or ""),
-                additional, req.query_value("x-oss-signature") or "")
+            (req.query_value("x-oss-additional-headers") or "").split(";")
+        )
+        return (
+            req.query_value("x-oss-date") or "",
+            v4.parse_credential(req.query_value("x-oss-credential") or ""),
+            additional,
+            req.query_value("x-oss-signature") or "",
+        )
     authorization = v4.parse_authorization(req.headers["authorization"])
-    return (req.headers["x-oss-date"], authorization.credential,
-            authorization.additional_headers, authorization.signature)
+    return (
+        req.headers["x-oss-date"],
+        authorization.credential,
+        authorization.additional_headers,
+        authorization.signature,
+    )
 
 
 def _epoch(timestamp: str) -> float:
@@ -78,16 +86,19 @@ class TestRequestVectors:
         req, _ = _request(vector)
         timestamp, credential, _, _ = _parts(req)
         expected = vector["expected"]
-        assert v4.string_to_sign(timestamp, credential.scope, expected["canonical_request"]) == (
-            expected["string_to_sign"])
+        assert (
+            v4.string_to_sign(timestamp, credential.scope, expected["canonical_request"])
+            == (expected["string_to_sign"])
+        )
 
     @pytest.mark.parametrize("vector", _by_id(REQUEST_VECTORS))
     def test_signature_matches(self, vector: dict[str, Any]) -> None:
         """The signing key of the presented scope signs to the expected signature."""
         req, _ = _request(vector)
         _, credential, _, provided = _parts(req)
-        key = v4.signing_key(vector["access_key_secret"], credential.date, credential.region,
-                             credential.product)
+        key = v4.signing_key(
+            vector["access_key_secret"], credential.date, credential.region, credential.product
+        )
         signature = v4.sign(key, vector["expected"]["string_to_sign"])
         assert signature == vector["expected"]["signature"] == provided
 
@@ -100,8 +111,9 @@ class TestRequestVectors:
         verified = verify(req, [reading], credentials, _epoch(timestamp))
         assert (verified.reading, verified.scheme) == (reading, vector["scheme"])
 
-    @pytest.mark.parametrize("vector", _by_id(
-        [v for v in REQUEST_VECTORS if v["id"].endswith("-sts")]))
+    @pytest.mark.parametrize(
+        "vector", _by_id([v for v in REQUEST_VECTORS if v["id"].endswith("-sts")])
+    )
     def test_verify_accepts_with_temporary_pair(self, vector: dict[str, Any]) -> None:
         """STS vectors also verify when the pair is configured with their token."""
         req, reading = _request(vector)
@@ -112,8 +124,9 @@ class TestRequestVectors:
     def test_signing_key_example(self) -> None:
         """The documented signing-key derivation."""
         example = VECTORS["signing_key_example"]
-        key = v4.signing_key(example["secret"], example["date"], example["region"],
-                             example["product"])
+        key = v4.signing_key(
+            example["secret"], example["date"], example["region"], example["product"]
+        )
         assert key.hex() == example["signing_key_hex"]
 
 
@@ -147,25 +160,46 @@ class TestCanonicalForms:
 
     def test_query_sorted_by_encoded_name_bare_when_empty(self) -> None:
         """Pairs are sorted after encoding; empty values are bare names."""
-        query = [("param1", "value1"), ("+param1", "value3"), ("|param1", "value4"),
-                 ("+param2", ""), ("|param2", ""), ("param2", "")]
+        query = [
+            ("param1", "value1"),
+            ("+param1", "value3"),
+            ("|param1", "value4"),
+            ("+param2", ""),
+            ("|param2", ""),
+            ("param2", ""),
+        ]
         assert v4_canonical_query(query) == (
-            "%2Bparam1=value3&%2Bparam2&%7Cparam1=value4&%7Cparam2&param1=value1&param2")
+            "%2Bparam1=value3&%2Bparam2&%7Cparam1=value4&%7Cparam2&param1=value1&param2"
+        )
 
     def test_query_exclude_and_empty_with_equals(self) -> None:
         """Presigned requests drop x-oss-signature; the ali-oss retry writes 'name='."""
         query = [("prefix", ""), ("x-oss-signature", "s"), ("a b", "c/d")]
-        assert v4_canonical_query(query, exclude=frozenset({"x-oss-signature"}),
-                                  empty_with_equals=frozenset({"prefix"})) == "a%20b=c%2Fd&prefix="
+        assert (
+            v4_canonical_query(
+                query,
+                exclude=frozenset({"x-oss-signature"}),
+                empty_with_equals=frozenset({"prefix"}),
+            )
+            == "a%20b=c%2Fd&prefix="
+        )
 
     def test_headers_default_set_and_listed_only(self) -> None:
         """x-oss-*, content-type, content-md5 always; host and date only when listed."""
-        headers = {"Host": "h", "Date": "d", "Content-Type": " t ", "content-md5": "m",
-                   "x-oss-meta-a": "1", "abc": "2"}
+        headers = {
+            "Host": "h",
+            "Date": "d",
+            "Content-Type": " t ",
+            "content-md5": "m",
+            "x-oss-meta-a": "1",
+            "abc": "2",
+        }
         assert v4_canonical_headers(headers, ()) == (
-            "content-md5:m\ncontent-type:t\nx-oss-meta-a:1\n")
+            "content-md5:m\ncontent-type:t\nx-oss-meta-a:1\n"
+        )
         assert v4_canonical_headers(headers, ("abc", "host")) == (
-            "abc:2\ncontent-md5:m\ncontent-type:t\nhost:h\nx-oss-meta-a:1\n")
+            "abc:2\ncontent-md5:m\ncontent-type:t\nhost:h\nx-oss-meta-a:1\n"
+        )
 
     def test_additional_headers_are_always_sorted(self) -> None:
         """oss2 sends 'abc;hzz;haa' but signs the sorted list (§5.5)."""
@@ -185,16 +219,18 @@ class TestAuthorizationParsing:
     def test_v2_form(self) -> None:
         """',' separators, AdditionalHeaders before Signature."""
         parsed = v4.parse_authorization(
-            f"OSS4-HMAC-SHA256 Credential={self.CREDENTIAL},AdditionalHeaders=zabc;abc,"
-            "Signature=ff")
+            f"OSS4-HMAC-SHA256 Credential={self.CREDENTIAL},AdditionalHeaders=zabc;abc,Signature=ff"
+        )
         assert parsed == v4.Authorization(
-            v4.Credential("ak", "20231216", "cn-hangzhou", "oss"), ("abc", "zabc"), "ff")
+            v4.Credential("ak", "20231216", "cn-hangzhou", "oss"), ("abc", "zabc"), "ff"
+        )
 
     def test_oss2_form(self) -> None:
         """', ' separators, AdditionalHeaders after Signature."""
         parsed = v4.parse_authorization(
             f"OSS4-HMAC-SHA256 Credential={self.CREDENTIAL}, Signature=ff, "
-            "AdditionalHeaders=abc;hzz;haa")
+            "AdditionalHeaders=abc;hzz;haa"
+        )
         assert parsed.additional_headers == ("abc", "haa", "hzz")
         assert parsed.signature == "ff"
 
@@ -204,15 +240,18 @@ class TestAuthorizationParsing:
         assert credential == v4.Credential("ak", "20261125", "", "oss-cloudbox")
         assert credential.scope == "20261125//oss-cloudbox/aliyun_v4_request"
 
-    @pytest.mark.parametrize("value", [
-        "OSS4-HMAC-SHA256 Signature=ff",
-        "OSS4-HMAC-SHA256 Credential=,Signature=ff",
-        f"OSS4-HMAC-SHA256 Credential={CREDENTIAL}",
-        "OSS4-HMAC-SHA256 Credential=ak/20231216/cn-hangzhou/oss,Signature=ff",
-        "OSS4-HMAC-SHA256 Credential=ak/20231216/cn-hangzhou/oss/abc,Signature=ff",
-        "OSS4-HMAC-SHA256 Credential=/20231216/cn-hangzhou/oss/aliyun_v4_request,Signature=f",
-        "OSS4-HMAC-SHA256",
-    ])
+    @pytest.mark.parametrize(
+        "value",
+        [
+            "OSS4-HMAC-SHA256 Signature=ff",
+            "OSS4-HMAC-SHA256 Credential=,Signature=ff",
+            f"OSS4-HMAC-SHA256 Credential={CREDENTIAL}",
+            "OSS4-HMAC-SHA256 Credential=ak/20231216/cn-hangzhou/oss,Signature=ff",
+            "OSS4-HMAC-SHA256 Credential=ak/20231216/cn-hangzhou/oss/abc,Signature=ff",
+            "OSS4-HMAC-SHA256 Credential=/20231216/cn-hangzhou/oss/aliyun_v4_request,Signature=f",
+            "OSS4-HMAC-SHA256",
+        ],
+    )
     def test_malformed_is_access_denied_218(self, value: str) -> None:
         """Blank or malformed credential or missing Signature: AccessDenied, EC 0002-00000218."""
         with pytest.raises(AccessDenied) as caught:

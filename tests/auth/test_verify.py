@@ -36,11 +36,23 @@ TEMPORARY = Credentials(AK, SK, TOKEN)
 SCHEMES = ("v1-header", "v1-query", "v4-header", "v4-query")
 
 # What the test client signs in V1: a subset of the §4.2 list, and some plain parameters.
-CLIENT_SUB_RESOURCES = frozenset({
-    "acl", "uploads", "uploadId", "partNumber", "versionId", "tagging", "append", "position",
-    "response-content-type", "response-content-disposition", "x-oss-process",
-    "continuation-token", "security-token",
-})
+CLIENT_SUB_RESOURCES = frozenset(
+    {
+        "acl",
+        "uploads",
+        "uploadId",
+        "partNumber",
+        "versionId",
+        "tagging",
+        "append",
+        "position",
+        "response-content-type",
+        "response-content-disposition",
+        "x-oss-process",
+        "continuation-token",
+        "security-token",
+    }
+)
 PLAIN_PARAMS = ("prefix", "marker", "max-keys", "delimiter", "encoding-type", "foo")
 
 
@@ -88,22 +100,25 @@ def _build(call: Call, query: list[tuple[str, str]], headers: dict[str, str]) ->
     path = call.path()
     if call.bucket is not None:  # the router's path-style reading gives the key back
         assert unquote(path) == f"/{call.bucket}/{call.key or ''}"
-    return SignedRequest.build(call.method, path, _raw_query(query),
-                               [("Host", "127.0.0.1:9000"), *headers.items()])
+    return SignedRequest.build(
+        call.method, path, _raw_query(query), [("Host", "127.0.0.1:9000"), *headers.items()]
+    )
 
 
-def _v1_sts(call: Call, headers: dict[str, str], query: list[tuple[str, str]],
-            expires: str | None = None) -> str:
+def _v1_sts(
+    call: Call, headers: dict[str, str], query: list[tuple[str, str]], expires: str | None = None
+) -> str:
     h = {k.lower(): v.strip() for k, v in headers.items()}
     date = expires if expires is not None else (h.get("x-oss-date") or h.get("date", ""))
     oss = sorted((k, v) for k, v in h.items() if k.startswith("x-oss-"))
     res = "/" if call.bucket is None else f"/{call.bucket}/{call.key or ''}"
-    sub = sorted((k, v) for k, v in query
-                 if k in CLIENT_SUB_RESOURCES and k not in call.unsigned)
+    sub = sorted((k, v) for k, v in query if k in CLIENT_SUB_RESOURCES and k not in call.unsigned)
     if sub:
         res += "?" + "&".join(_pair(k, v, call.empty_equals) for k, v in sub)
-    return (f"{call.method}\n{h.get('content-md5', '')}\n{h.get('content-type', '')}\n"
-            f"{date}\n" + "".join(f"{k}:{v}\n" for k, v in oss) + res)
+    return (
+        f"{call.method}\n{h.get('content-md5', '')}\n{h.get('content-type', '')}\n"
+        f"{date}\n" + "".join(f"{k}:{v}\n" for k, v in oss) + res
+    )
 
 
 def _v1_sign(secret: str, sts: str) -> str:
@@ -111,33 +126,52 @@ def _v1_sign(secret: str, sts: str) -> str:
     return base64.b64encode(digest).decode()
 
 
-def _v4_signature(call: Call, secret: str, headers: dict[str, str],
-                  query: list[tuple[str, str]], stamp: str) -> str:
+def _v4_signature(
+    call: Call, secret: str, headers: dict[str, str], query: list[tuple[str, str]], stamp: str
+) -> str:
     h = {k.lower(): v.strip() for k, v in headers.items()}
     uri = "/" if call.bucket is None else f"/{call.bucket}/{call.key or ''}"
     pairs = sorted((_q(k), _q(v)) for k, v in query)
     canonical_query = "&".join(_pair(k, v, call.empty_equals) for k, v in pairs)
     addl = sorted(a.lower() for a in call.additional)
-    names = sorted(k for k in h if k.startswith("x-oss-")
-                   or k in ("content-type", "content-md5") or k in addl)
-    canonical = "\n".join([call.method, quote(uri, safe="-_.~/"), canonical_query,
-                           "".join(f"{k}:{h[k]}\n" for k in names), ";".join(addl),
-                           h.get("x-oss-content-sha256", "UNSIGNED-PAYLOAD")])
+    names = sorted(
+        k for k in h if k.startswith("x-oss-") or k in ("content-type", "content-md5") or k in addl
+    )
+    canonical = "\n".join(
+        [
+            call.method,
+            quote(uri, safe="-_.~/"),
+            canonical_query,
+            "".join(f"{k}:{h[k]}\n" for k in names),
+            ";".join(addl),
+            h.get("x-oss-content-sha256", "UNSIGNED-PAYLOAD"),
+        ]
+    )
     scope = f"{stamp[:8]}/{call.region}/oss/aliyun_v4_request"
-    sts = "\n".join(["OSS4-HMAC-SHA256", stamp, scope,
-                     hashlib.sha256(canonical.encode()).hexdigest()])
+    sts = "\n".join(
+        ["OSS4-HMAC-SHA256", stamp, scope, hashlib.sha256(canonical.encode()).hexdigest()]
+    )
     key = hmac.new(("aliyun_v4" + secret).encode(), stamp[:8].encode(), hashlib.sha256).digest()
     for part in (call.region, "oss", "aliyun_v4_request"):
         key = hmac.new(key, part.encode(), hashlib.sha256).digest()
     return hmac.new(key, sts.encode(), hashlib.sha256).hexdigest()
 
 
-def sign(scheme: str, call: Call, credentials: Credentials = PERMANENT, *,
-         now: float = NOW, expires_in: int = 300) -> SignedRequest:
+def sign(
+    scheme: str,
+    call: Call,
+    credentials: Credentials = PERMANENT,
+    *,
+    now: float = NOW,
+    expires_in: int = 300,
+) -> SignedRequest:
     """Sign ``call`` the way an SDK would, token in the scheme's carrier (§6)."""
     headers, query = dict(call.headers), list(call.query)
-    ak, secret, token = (credentials.access_key_id, credentials.access_key_secret,
-                         credentials.security_token)
+    ak, secret, token = (
+        credentials.access_key_id,
+        credentials.access_key_secret,
+        credentials.security_token,
+    )
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now))
     if scheme == "v1-header":
         headers["Date"] = formatdate(now, usegmt=True)
@@ -164,9 +198,12 @@ def sign(scheme: str, call: Call, credentials: Credentials = PERMANENT, *,
             items = [credential, additional, f"Signature={signature}"]
             headers["Authorization"] = "OSS4-HMAC-SHA256 " + ",".join(filter(None, items))
     else:
-        query += [("x-oss-signature-version", "OSS4-HMAC-SHA256"),
-                  ("x-oss-credential", f"{ak}/{stamp[:8]}/{call.region}/oss/aliyun_v4_request"),
-                  ("x-oss-date", stamp), ("x-oss-expires", str(expires_in))]
+        query += [
+            ("x-oss-signature-version", "OSS4-HMAC-SHA256"),
+            ("x-oss-credential", f"{ak}/{stamp[:8]}/{call.region}/oss/aliyun_v4_request"),
+            ("x-oss-date", stamp),
+            ("x-oss-expires", str(expires_in)),
+        ]
         if call.additional:
             query.append(("x-oss-additional-headers", ";".join(call.additional)))
         if token:
@@ -175,8 +212,13 @@ def sign(scheme: str, call: Call, credentials: Credentials = PERMANENT, *,
     return _build(call, query, headers)
 
 
-def _error(exc_type: type[OSSError], req: SignedRequest, readings: list[Reading],
-           credentials: Credentials = PERMANENT, now: float = NOW) -> OSSError:
+def _error(
+    exc_type: type[OSSError],
+    req: SignedRequest,
+    readings: list[Reading],
+    credentials: Credentials = PERMANENT,
+    now: float = NOW,
+) -> OSSError:
     """The error verify raises, checked to be of ``exc_type``."""
     with pytest.raises(exc_type) as caught:
         verify(req, readings, credentials, now)
@@ -220,12 +262,16 @@ class TestDispatch:
         req = SignedRequest.build("GET", "/bucket/key", "OSSAccessKeyId=ak&Expires=1", [])
         _error(AccessDenied, req, [Call().reading])
 
-    @pytest.mark.parametrize("raw_query, headers", [
-        ("", [("Authorization", "OSS2 AccessKeyId:ak,Signature:c2ln")]),
-        ("x-oss-signature-version=OSS2&x-oss-access-key-id=ak&x-oss-signature=s", []),
-    ])
-    def test_oss2_is_signature_does_not_match(self, raw_query: str,
-                                              headers: list[tuple[str, str]]) -> None:
+    @pytest.mark.parametrize(
+        "raw_query, headers",
+        [
+            ("", [("Authorization", "OSS2 AccessKeyId:ak,Signature:c2ln")]),
+            ("x-oss-signature-version=OSS2&x-oss-access-key-id=ak&x-oss-signature=s", []),
+        ],
+    )
+    def test_oss2_is_signature_does_not_match(
+        self, raw_query: str, headers: list[tuple[str, str]]
+    ) -> None:
         """oss2 AuthV2 (header or URL) is refused with SignatureDoesNotMatch (G5)."""
         req = SignedRequest.build("GET", "/bucket/key", raw_query, headers)
         assert _error(SignatureDoesNotMatch, req, [Call().reading]).status == 403
@@ -313,21 +359,26 @@ class TestExpiry:
 
     def test_v4_expires_is_at_most_seven_days(self) -> None:
         """x-oss-expires 604800 is accepted, 604801 refused."""
-        assert verify(sign("v4-query", Call(), expires_in=604800), [Call().reading],
-                      PERMANENT, NOW).scheme == "v4-query"
-        error = _error(AccessDenied, sign("v4-query", Call(), expires_in=604801),
-                       [Call().reading])
+        assert (
+            verify(
+                sign("v4-query", Call(), expires_in=604800), [Call().reading], PERMANENT, NOW
+            ).scheme
+            == "v4-query"
+        )
+        error = _error(AccessDenied, sign("v4-query", Call(), expires_in=604801), [Call().reading])
         assert error.error_message == "Request has expired."
 
     @pytest.mark.parametrize("expires", ["", "soon", "-5", "1.5", "١٢٣"])
     def test_malformed_v1_expires_is_access_denied(self, expires: str) -> None:
         """An Expires that is not decimal seconds is refused before the signature."""
-        req = SignedRequest.build("GET", "/bucket/key",
-                                  f"OSSAccessKeyId=ak&Expires={quote(expires)}&Signature=x", [])
+        req = SignedRequest.build(
+            "GET", "/bucket/key", f"OSSAccessKeyId=ak&Expires={quote(expires)}&Signature=x", []
+        )
         _error(AccessDenied, req, [Call().reading])
 
-    @pytest.mark.parametrize("param, value", [("x-oss-date", "2026-11-25"),
-                                              ("x-oss-expires", "-1"), ("x-oss-date", "")])
+    @pytest.mark.parametrize(
+        "param, value", [("x-oss-date", "2026-11-25"), ("x-oss-expires", "-1"), ("x-oss-date", "")]
+    )
     def test_malformed_v4_date_or_expires_is_access_denied(self, param: str, value: str) -> None:
         """A presigned V4 URL needs a yyyymmddTHHMMSSZ date and decimal expires."""
         req = sign("v4-query", Call())
@@ -365,8 +416,7 @@ class TestClockSkew:
         req = sign("v1-header", call, now=NOW - 86400)  # Date header a day old
         assert verify(req, [call.reading], PERMANENT, NOW).scheme == "v1-header"
 
-    @pytest.mark.parametrize("scheme, header", [("v1-header", "Date"),
-                                                ("v4-header", "x-oss-date")])
+    @pytest.mark.parametrize("scheme, header", [("v1-header", "Date"), ("v4-header", "x-oss-date")])
     def test_unreadable_date_is_access_denied(self, scheme: str, header: str) -> None:
         """A date that cannot be parsed is refused (emulator choice), or signed as-is when off."""
         call = Call()
@@ -386,11 +436,14 @@ class TestSignatureMismatch:
         req = sign("v1-header", Call(), Credentials(AK, "wrong"))
         error = _error(SignatureDoesNotMatch, req, [Call().reading])
         assert list(error.details) == [
-            "OSSAccessKeyId", "SignatureProvided", "StringToSign", "StringToSignBytes"]
+            "OSSAccessKeyId",
+            "SignatureProvided",
+            "StringToSign",
+            "StringToSignBytes",
+        ]
         sts = error.details["StringToSign"]
         assert sts == f"GET\n\n\n{formatdate(NOW, usegmt=True)}\n/bucket/key"
-        assert error.details["StringToSignBytes"] == " ".join(
-            f"{b:02X}" for b in sts.encode())
+        assert error.details["StringToSignBytes"] == " ".join(f"{b:02X}" for b in sts.encode())
         assert error.details["SignatureProvided"] == req.headers["authorization"].split(":")[1]
         assert error.error_ec == "0002-00000040"
 
@@ -455,8 +508,10 @@ class TestQuirks:
 
     def test_v1_without_x_oss_process(self) -> None:
         """v2 does not sign x-oss-process; the retry without it verifies (G3)."""
-        call = Call(query=[("x-oss-process", "image/resize,w_100"), ("versionId", "v1")],
-                    unsigned=frozenset({"x-oss-process"}))
+        call = Call(
+            query=[("x-oss-process", "image/resize,w_100"), ("versionId", "v1")],
+            unsigned=frozenset({"x-oss-process"}),
+        )
         assert verify(sign("v1-header", call), [call.reading], PERMANENT, NOW)
 
     @pytest.mark.parametrize("scheme", SCHEMES)
@@ -481,8 +536,11 @@ class TestQuirks:
     @pytest.mark.parametrize("oss2_style", [False, True])
     def test_v4_additional_headers_any_order_and_separator(self, oss2_style: bool) -> None:
         """AdditionalHeaders unsorted, before or after Signature, ',' or ', '."""
-        call = Call(headers={"abc": "1", "hzz": "2", "haa": "3"},
-                    additional=("abc", "hzz", "haa"), oss2_style=oss2_style)
+        call = Call(
+            headers={"abc": "1", "hzz": "2", "haa": "3"},
+            additional=("abc", "hzz", "haa"),
+            oss2_style=oss2_style,
+        )
         assert verify(sign("v4-header", call), [call.reading], PERMANENT, NOW)
 
     @pytest.mark.parametrize("region", ["", "oss-cn-hangzhou", "us-east-1"])
@@ -513,8 +571,9 @@ _unicode = st.characters(codec="utf-8")
 _keys = st.text(st.one_of(_unicode, st.sampled_from(" +/%?#&=")), min_size=1, max_size=20)
 _header_values = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=12)
 _values = st.text(st.one_of(_unicode, st.sampled_from(" +/&=%")), max_size=12)
-_query_names = st.sampled_from(sorted(CLIENT_SUB_RESOURCES - {"security-token"})
-                               + list(PLAIN_PARAMS))
+_query_names = st.sampled_from(
+    sorted(CLIENT_SUB_RESOURCES - {"security-token"}) + list(PLAIN_PARAMS)
+)
 _tokens = st.none() | st.text(st.sampled_from("abcXYZ019+/="), min_size=1, max_size=16)
 
 
@@ -522,8 +581,14 @@ _tokens = st.none() | st.text(st.sampled_from("abcXYZ019+/="), min_size=1, max_s
 def calls(draw: st.DrawFn) -> Call:
     """Random client calls: unicode keys, spaces, '+', '/', signed and unsigned headers."""
     key = draw(st.none() | _keys)
-    headers = {f"x-oss-meta-{name}": value for name, value in draw(st.dictionaries(
-        st.from_regex(r"[a-z0-9]{1,6}", fullmatch=True), _header_values, max_size=3)).items()}
+    headers = {
+        f"x-oss-meta-{name}": value
+        for name, value in draw(
+            st.dictionaries(
+                st.from_regex(r"[a-z0-9]{1,6}", fullmatch=True), _header_values, max_size=3
+            )
+        ).items()
+    }
     headers["x-oss-meta-m"] = draw(_header_values.filter(lambda v: v == v.strip()))
     for name in ("Content-Type", "Content-MD5", "abc"):
         if draw(st.booleans()):
@@ -531,8 +596,15 @@ def calls(draw: st.DrawFn) -> Call:
     query = list(draw(st.dictionaries(_query_names, _values, max_size=4)).items())
     query.append(("versionId", draw(_values)))
     additional = ("abc",) if "abc" in headers and draw(st.booleans()) else ()
-    return Call(method=draw(_methods), bucket=draw(_buckets), key=key, query=query,
-                headers=headers, additional=additional, oss2_style=draw(st.booleans()))
+    return Call(
+        method=draw(_methods),
+        bucket=draw(_buckets),
+        key=key,
+        query=query,
+        headers=headers,
+        additional=additional,
+        oss2_style=draw(st.booleans()),
+    )
 
 
 class TestProperties:
@@ -547,8 +619,10 @@ class TestProperties:
         assert verified == Verified(call.reading, AK, scheme)
 
     @pytest.mark.parametrize("scheme", SCHEMES)
-    @given(call=calls(), mutation=st.sampled_from(
-        ["method", "key", "header", "sub-resource", "secret"]))
+    @given(
+        call=calls(),
+        mutation=st.sampled_from(["method", "key", "header", "sub-resource", "secret"]),
+    )
     def test_any_single_mutation_fails(self, scheme: str, call: Call, mutation: str) -> None:
         """Changing one signed field makes verify raise SignatureDoesNotMatch."""
         req, reading, credentials = sign(scheme, call), call.reading, PERMANENT
@@ -571,47 +645,110 @@ class TestProperties:
     @given(
         method=st.text(max_size=8),
         raw_path=st.text(max_size=20),
-        query=st.lists(st.tuples(
-            st.sampled_from(["OSSAccessKeyId", "Expires", "Signature", "security-token",
-                             "x-oss-signature-version", "x-oss-credential", "x-oss-date",
-                             "x-oss-expires", "x-oss-signature", "x-oss-security-token",
-                             "x-oss-additional-headers", "x-oss-process", "acl", "prefix"])
-            | st.text(max_size=8),
-            st.sampled_from(["OSS4-HMAC-SHA256", "OSS2", "ak", "ak/20261125/r/oss/"
-                             "aliyun_v4_request", "20261125T192000Z", "604800", "9999999999",
-                             ""]) | st.text(max_size=16)), max_size=6),
+        query=st.lists(
+            st.tuples(
+                st.sampled_from(
+                    [
+                        "OSSAccessKeyId",
+                        "Expires",
+                        "Signature",
+                        "security-token",
+                        "x-oss-signature-version",
+                        "x-oss-credential",
+                        "x-oss-date",
+                        "x-oss-expires",
+                        "x-oss-signature",
+                        "x-oss-security-token",
+                        "x-oss-additional-headers",
+                        "x-oss-process",
+                        "acl",
+                        "prefix",
+                    ]
+                )
+                | st.text(max_size=8),
+                st.sampled_from(
+                    [
+                        "OSS4-HMAC-SHA256",
+                        "OSS2",
+                        "ak",
+                        "ak/20261125/r/oss/aliyun_v4_request",
+                        "20261125T192000Z",
+                        "604800",
+                        "9999999999",
+                        "",
+                    ]
+                )
+                | st.text(max_size=16),
+            ),
+            max_size=6,
+        ),
         headers=st.dictionaries(
-            st.sampled_from(["authorization", "date", "x-oss-date", "x-oss-security-token",
-                             "security-token", "content-type", "x-oss-content-sha256"])
+            st.sampled_from(
+                [
+                    "authorization",
+                    "date",
+                    "x-oss-date",
+                    "x-oss-security-token",
+                    "security-token",
+                    "content-type",
+                    "x-oss-content-sha256",
+                ]
+            )
             | st.text(max_size=8),
             st.one_of(
                 st.text(max_size=30),
                 st.text(max_size=30).map(lambda s: "OSS " + s),
                 st.text(max_size=40).map(lambda s: "OSS4-HMAC-SHA256 " + s),
                 st.lists(st.text(max_size=10), max_size=6).map(
-                    lambda parts: "OSS4-HMAC-SHA256 Credential=" + "/".join(parts)
-                    + ",Signature=00,AdditionalHeaders=a;b"),
+                    lambda parts: (
+                        "OSS4-HMAC-SHA256 Credential="
+                        + "/".join(parts)
+                        + ",Signature=00,AdditionalHeaders=a;b"
+                    )
+                ),
                 st.text(st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF), max_size=4),
                 st.sampled_from(["Wed, 25 Nov 2026 19:20:00 GMT", "20261125T192000Z"]),
-            ), max_size=5),
-        readings=st.lists(st.builds(Reading, st.none() | st.text(max_size=6),
-                                    st.none() | st.text(max_size=6)), min_size=1, max_size=3),
+            ),
+            max_size=5,
+        ),
+        readings=st.lists(
+            st.builds(Reading, st.none() | st.text(max_size=6), st.none() | st.text(max_size=6)),
+            min_size=1,
+            max_size=3,
+        ),
         token=_tokens,
         now=st.integers(min_value=0, max_value=2**33),
         skew_check=st.booleans(),
     )
-    @example(method="GET", raw_path="/", query=[], readings=[Reading(None, None)], token=None,
-             headers={"authorization": "OSS4-HMAC-SHA256 Credential=ak/20261125/\udc80/oss/"
-                      "aliyun_v4_request,Signature=00", "x-oss-date": "20261125T192000Z"},
-             now=NOW, skew_check=True)
-    def test_total(self, method: str, raw_path: str, query: list[tuple[str, str]],
-                   headers: dict[str, str], readings: list[Reading], token: str | None,
-                   now: int, skew_check: bool) -> None:
+    @example(
+        method="GET",
+        raw_path="/",
+        query=[],
+        readings=[Reading(None, None)],
+        token=None,
+        headers={
+            "authorization": "OSS4-HMAC-SHA256 Credential=ak/20261125/\udc80/oss/"
+            "aliyun_v4_request,Signature=00",
+            "x-oss-date": "20261125T192000Z",
+        },
+        now=NOW,
+        skew_check=True,
+    )
+    def test_total(
+        self,
+        method: str,
+        raw_path: str,
+        query: list[tuple[str, str]],
+        headers: dict[str, str],
+        readings: list[Reading],
+        token: str | None,
+        now: int,
+        skew_check: bool,
+    ) -> None:
         """Arbitrary requests give a Verified or an OSSError, never another exception."""
         req = SignedRequest(method, raw_path, tuple(query), headers)
         try:
-            result = verify(req, readings, Credentials(AK, SK, token), now,
-                            skew_check=skew_check)
+            result = verify(req, readings, Credentials(AK, SK, token), now, skew_check=skew_check)
         except OSSError:
             return
         assert isinstance(result, Verified)

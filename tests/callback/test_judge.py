@@ -31,8 +31,12 @@ NOT_JSON = "Response body is not valid json format."
 
 def _call(**overrides: Any) -> Any:
     args: dict[str, Any] = {
-        "status": 200, "headers": OK_HEADERS, "body": OK_BODY,
-        "elapsed": 0.1, "timeout": 5.0, "error": None,
+        "status": 200,
+        "headers": OK_HEADERS,
+        "body": OK_BODY,
+        "elapsed": 0.1,
+        "timeout": 5.0,
+        "error": None,
     }
     args.update(overrides)
     status, headers, body = args.pop("status"), args.pop("headers"), args.pop("body")
@@ -41,15 +45,27 @@ def _call(**overrides: Any) -> Any:
 
 # (id, overrides, message, EC)
 FAILURES: list[tuple[str, dict[str, Any], str, str]] = [
-    ("refused", {"status": None, "headers": {}, "body": b"", "error": "connection refused"},
-     CONNECT, EC_DEFAULT),
+    (
+        "refused",
+        {"status": None, "headers": {}, "body": b"", "error": "connection refused"},
+        CONNECT,
+        EC_DEFAULT,
+    ),
     ("dns", {"status": None, "error": "name does not resolve"}, CONNECT, EC_DEFAULT),
-    ("connect-timeout", {"status": None, "elapsed": 5.0, "error": "connect timeout"},
-     CONNECT, EC_DEFAULT),
+    (
+        "connect-timeout",
+        {"status": None, "elapsed": 5.0, "error": "connect timeout"},
+        CONNECT,
+        EC_DEFAULT,
+    ),
     ("error-wins-over-status", {"status": 500, "error": "tls"}, CONNECT, EC_DEFAULT),
     ("closed-without-answer", {"status": None, "headers": {}, "body": b""}, CONNECT, EC_DEFAULT),
-    ("no-status-in-budget", {"status": None, "headers": {}, "body": b"", "elapsed": 5.0},
-     TIMEOUT, EC_TIMEOUT),
+    (
+        "no-status-in-budget",
+        {"status": None, "headers": {}, "body": b"", "elapsed": 5.0},
+        TIMEOUT,
+        EC_TIMEOUT,
+    ),
     ("301", {"status": 301}, "Error status : 301.", EC_DEFAULT),
     ("201", {"status": 201}, "Error status : 201.", EC_DEFAULT),
     ("204", {"status": 204, "headers": {}, "body": b""}, "Error status : 204.", EC_DEFAULT),
@@ -70,15 +86,18 @@ FAILURES: list[tuple[str, dict[str, Any], str, str]] = [
     ("slow", {"elapsed": 5.0}, TIMEOUT, EC_TIMEOUT),
     ("slow-and-not-json", {"elapsed": 7.5, "body": b"OK"}, TIMEOUT, EC_TIMEOUT),
     ("ok-text", {"body": b"OK", "headers": {"Content-Length": "2"}}, NOT_JSON, EC_NOT_JSON),
-    ("bom", {"body": b"\xef\xbb\xbf{}", "headers": {"Content-Length": "5"}}, NOT_JSON,
-     EC_NOT_JSON),
+    ("bom", {"body": b"\xef\xbb\xbf{}", "headers": {"Content-Length": "5"}}, NOT_JSON, EC_NOT_JSON),
     ("truncated", {"body": b'{"a":', "headers": {"Content-Length": "9"}}, NOT_JSON, EC_NOT_JSON),
     ("not-utf8", {"body": b'"\xff"', "headers": {"Content-Length": "3"}}, NOT_JSON, EC_NOT_JSON),
     ("nan", {"body": b"NaN", "headers": {"Content-Length": "3"}}, NOT_JSON, EC_NOT_JSON),
     ("blank", {"body": b"  ", "headers": {"Content-Length": "2"}}, NOT_JSON, EC_NOT_JSON),
     ("two-values", {"body": b"{}{}", "headers": {"Content-Length": "4"}}, NOT_JSON, EC_NOT_JSON),
-    ("html", {"body": b"<html></html>", "headers": {"Content-Length": "13"}}, NOT_JSON,
-     EC_NOT_JSON),
+    (
+        "html",
+        {"body": b"<html></html>", "headers": {"Content-Length": "13"}},
+        NOT_JSON,
+        EC_NOT_JSON,
+    ),
 ]
 
 
@@ -97,7 +116,9 @@ class TestFailures:
         err = _call(status=301).to_error()
         assert isinstance(err, CallbackFailed)
         assert (err.status, err.error_message, err.error_ec) == (
-            203, "Error status : 301.", "0007-00000203"
+            203,
+            "Error status : 301.",
+            "0007-00000203",
         )
 
     def test_too_many_requests(self) -> None:
@@ -111,9 +132,19 @@ class TestSuccess:
 
     @pytest.mark.parametrize(
         "body",
-        [OK_BODY, b"[1,2]", b'"text"', b"42", b"-1.5e3", b"true", b"null", b' {"a":1}\n',
-         b'{"big":123456789012345678901234567890}', b"[" + b"9" * 5000 + b"]",
-         '{"中":"文"}'.encode()],
+        [
+            OK_BODY,
+            b"[1,2]",
+            b'"text"',
+            b"42",
+            b"-1.5e3",
+            b"true",
+            b"null",
+            b' {"a":1}\n',
+            b'{"big":123456789012345678901234567890}',
+            b"[" + b"9" * 5000 + b"]",
+            '{"中":"文"}'.encode(),
+        ],
     )
     def test_any_json_value(self, body: bytes) -> None:
         """Any JSON value is accepted, body kept byte for byte (C10)."""
@@ -143,8 +174,15 @@ class TestIsJson:
 
     @pytest.mark.parametrize(
         ("body", "expected"),
-        [(b"{}", True), (b"\xef\xbb\xbf{}", False), (b"", False), (b"Infinity", False),
-         (b"[" * 5000, False), (b'{"a":"\\ud800"}', True), (b"{'a':1}", False)],
+        [
+            (b"{}", True),
+            (b"\xef\xbb\xbf{}", False),
+            (b"", False),
+            (b"Infinity", False),
+            (b"[" * 5000, False),
+            (b'{"a":"\\ud800"}', True),
+            (b"{'a':1}", False),
+        ],
     )
     def test_cases(self, body: bytes, expected: bool) -> None:
         """BOM, empty, NaN/Infinity and deep garbage are not JSON; escapes are fine."""

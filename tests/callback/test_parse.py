@@ -55,60 +55,184 @@ VARS = b64({"x:a": "1"})
 
 # (id, parse kwargs, EC, message, ArgumentName, ArgumentValue)
 ERRORS: list[tuple[str, dict[str, Any], str | None, str, str, str]] = [
-    ("27-header-query", {"header_callback": cb(), "query_callback": cb(callbackBody="q")},
-     "0007-00000027",
-     "Only one of the x-oss-callback header and the callback parameter can be specified.",
-     "callback", cb()),
-    ("27-form-header", {"header_callback": cb(), "form_callback": cb()}, "0007-00000027",
-     "Only one of the x-oss-callback header and the callback parameter can be specified.",
-     "callback", cb()),
-    ("27-form-query", {"query_callback": cb(), "form_callback": cb()}, "0007-00000027",
-     "Only one of the x-oss-callback header and the callback parameter can be specified.",
-     "callback", cb()),
-    ("106-header-query", {"header_callback": cb(), "header_vars": VARS, "query_vars": VARS},
-     "0007-00000106",
-     "Only one of the x-oss-callback-var header and the callback-var parameter can be "
-     "specified.", "callback-var", VARS),
-    ("106-form-query", {"form_callback": cb(), "form_vars": VARS, "query_vars": VARS},
-     "0007-00000106",
-     "Only one of the x-oss-callback-var header and the callback-var parameter can be "
-     "specified.", "callback-var", VARS),
-    ("01-too-long", {"header_callback": TOO_LONG}, "0007-00000001", "The callback is too long.",
-     "callback", TOO_LONG),
-    ("101-too-long", {"header_callback": cb(), "header_vars": "A" * 5121}, "0007-00000101",
-     "The callback var is too long.", "callback-var", "A" * 5121),
-    ("02-doc-example", {"header_callback": "x123-*&"}, "0007-00000002",
-     "The callback is not base64 encoded.", "callback", "x123-*&"),
-    ("02-no-padding", {"header_callback": "eyJ9"[:3]}, "0007-00000002",
-     "The callback is not base64 encoded.", "callback", "eyJ"),
-    ("02-url-safe", {"query_callback": "e-_9"}, "0007-00000002",
-     "The callback is not base64 encoded.", "callback", "e-_9"),
-    ("02-non-ascii", {"header_callback": "é"}, "0007-00000002",
-     "The callback is not base64 encoded.", "callback", "é"),
-    ("102-var", {"header_callback": cb(), "header_vars": "x123-*&"}, "0007-00000102",
-     "The callback var is not base64 encoded.", "callback-var", "x123-*&"),
-    ("03-ts-example", {"header_callback": BAD_CB}, "0007-00000003",
-     "The callback configuration is not json format.", "callback", NOT_JSON_TS),
-    ("03-array", {"header_callback": b64([BASE])}, "0007-00000003",
-     "The callback configuration is not json format.", "callback", json.dumps([BASE])),
-    ("03-string", {"header_callback": b64('"x"')}, "0007-00000003",
-     "The callback configuration is not json format.", "callback", '"x"'),
-    ("03-nan", {"header_callback": b64('{"a":NaN}')}, "0007-00000003",
-     "The callback configuration is not json format.", "callback", '{"a":NaN}'),
-    ("03-bom", {"header_callback": b64("\ufeff{}")}, "0007-00000003",
-     "The callback configuration is not json format.", "callback", "\ufeff{}"),
-    ("03-lone-surrogate", {"header_callback": b64('{"callbackBody":"\\ud800"}')},
-     "0007-00000003", "The callback configuration is not json format.", "callback",
-     '{"callbackBody":"\\ud800"}'),
-    ("03-not-utf8", {"header_callback": NOT_UTF8}, "0007-00000003",
-     "The callback configuration is not json format.", "callback", NOT_UTF8),
-    ("03-too-deep", {"header_callback": b64("[" * 3000)}, "0007-00000003",
-     "The callback configuration is not json format.", "callback", "[" * 3000),
-    ("103-var", {"header_callback": cb(), "header_vars": b64("{x:a}")}, "0007-00000103",
-     "The callback var is not json format.", "callback-var", "{x:a}"),
-    ("05-six-urls", {"header_callback": cb(callbackUrl=";".join(f"h{i}.com" for i in range(6)))},
-     "0007-00000005", "The callback url count exceeds the limit of 5.", "callback",
-     _text(cb(callbackUrl=";".join(f"h{i}.com" for i in range(6))))),
+    (
+        "27-header-query",
+        {"header_callback": cb(), "query_callback": cb(callbackBody="q")},
+        "0007-00000027",
+        "Only one of the x-oss-callback header and the callback parameter can be specified.",
+        "callback",
+        cb(),
+    ),
+    (
+        "27-form-header",
+        {"header_callback": cb(), "form_callback": cb()},
+        "0007-00000027",
+        "Only one of the x-oss-callback header and the callback parameter can be specified.",
+        "callback",
+        cb(),
+    ),
+    (
+        "27-form-query",
+        {"query_callback": cb(), "form_callback": cb()},
+        "0007-00000027",
+        "Only one of the x-oss-callback header and the callback parameter can be specified.",
+        "callback",
+        cb(),
+    ),
+    (
+        "106-header-query",
+        {"header_callback": cb(), "header_vars": VARS, "query_vars": VARS},
+        "0007-00000106",
+        "Only one of the x-oss-callback-var header and the callback-var parameter can be "
+        "specified.",
+        "callback-var",
+        VARS,
+    ),
+    (
+        "106-form-query",
+        {"form_callback": cb(), "form_vars": VARS, "query_vars": VARS},
+        "0007-00000106",
+        "Only one of the x-oss-callback-var header and the callback-var parameter can be "
+        "specified.",
+        "callback-var",
+        VARS,
+    ),
+    (
+        "01-too-long",
+        {"header_callback": TOO_LONG},
+        "0007-00000001",
+        "The callback is too long.",
+        "callback",
+        TOO_LONG,
+    ),
+    (
+        "101-too-long",
+        {"header_callback": cb(), "header_vars": "A" * 5121},
+        "0007-00000101",
+        "The callback var is too long.",
+        "callback-var",
+        "A" * 5121,
+    ),
+    (
+        "02-doc-example",
+        {"header_callback": "x123-*&"},
+        "0007-00000002",
+        "The callback is not base64 encoded.",
+        "callback",
+        "x123-*&",
+    ),
+    (
+        "02-no-padding",
+        {"header_callback": "eyJ9"[:3]},
+        "0007-00000002",
+        "The callback is not base64 encoded.",
+        "callback",
+        "eyJ",
+    ),
+    (
+        "02-url-safe",
+        {"query_callback": "e-_9"},
+        "0007-00000002",
+        "The callback is not base64 encoded.",
+        "callback",
+        "e-_9",
+    ),
+    (
+        "02-non-ascii",
+        {"header_callback": "é"},
+        "0007-00000002",
+        "The callback is not base64 encoded.",
+        "callback",
+        "é",
+    ),
+    (
+        "102-var",
+        {"header_callback": cb(), "header_vars": "x123-*&"},
+        "0007-00000102",
+        "The callback var is not base64 encoded.",
+        "callback-var",
+        "x123-*&",
+    ),
+    (
+        "03-ts-example",
+        {"header_callback": BAD_CB},
+        "0007-00000003",
+        "The callback configuration is not json format.",
+        "callback",
+        NOT_JSON_TS,
+    ),
+    (
+        "03-array",
+        {"header_callback": b64([BASE])},
+        "0007-00000003",
+        "The callback configuration is not json format.",
+        "callback",
+        json.dumps([BASE]),
+    ),
+    (
+        "03-string",
+        {"header_callback": b64('"x"')},
+        "0007-00000003",
+        "The callback configuration is not json format.",
+        "callback",
+        '"x"',
+    ),
+    (
+        "03-nan",
+        {"header_callback": b64('{"a":NaN}')},
+        "0007-00000003",
+        "The callback configuration is not json format.",
+        "callback",
+        '{"a":NaN}',
+    ),
+    (
+        "03-bom",
+        {"header_callback": b64("\ufeff{}")},
+        "0007-00000003",
+        "The callback configuration is not json format.",
+        "callback",
+        "\ufeff{}",
+    ),
+    (
+        "03-lone-surrogate",
+        {"header_callback": b64('{"callbackBody":"\\ud800"}')},
+        "0007-00000003",
+        "The callback configuration is not json format.",
+        "callback",
+        '{"callbackBody":"\\ud800"}',
+    ),
+    (
+        "03-not-utf8",
+        {"header_callback": NOT_UTF8},
+        "0007-00000003",
+        "The callback configuration is not json format.",
+        "callback",
+        NOT_UTF8,
+    ),
+    (
+        "03-too-deep",
+        {"header_callback": b64("[" * 3000)},
+        "0007-00000003",
+        "The callback configuration is not json format.",
+        "callback",
+        "[" * 3000,
+    ),
+    (
+        "103-var",
+        {"header_callback": cb(), "header_vars": b64("{x:a}")},
+        "0007-00000103",
+        "The callback var is not json format.",
+        "callback-var",
+        "{x:a}",
+    ),
+    (
+        "05-six-urls",
+        {"header_callback": cb(callbackUrl=";".join(f"h{i}.com" for i in range(6)))},
+        "0007-00000005",
+        "The callback url count exceeds the limit of 5.",
+        "callback",
+        _text(cb(callbackUrl=";".join(f"h{i}.com" for i in range(6)))),
+    ),
 ]
 for _id, _url in [
     ("04-port-name", "www.callback-example.com:test"),
@@ -127,8 +251,16 @@ for _id, _url in [
     ("04-null", None),
 ]:
     _config = {**BASE, "callbackUrl": _url}
-    ERRORS.append((_id, {"header_callback": b64(_config)}, "0007-00000004",
-                   "The callback url is invalid.", "callback", json.dumps(_config)))
+    ERRORS.append(
+        (
+            _id,
+            {"header_callback": b64(_config)},
+            "0007-00000004",
+            "The callback url is invalid.",
+            "callback",
+            json.dumps(_config),
+        )
+    )
 _FIELD_ERRORS: list[tuple[str, dict[str, Any], str | None, str]] = [
     ("09-list", {"callbackHost": [1, 2, 3]}, "0007-00000009", "The callback host is invalid."),
     ("09-null", {"callbackHost": None}, "0007-00000009", "The callback host is invalid."),
@@ -137,55 +269,135 @@ _FIELD_ERRORS: list[tuple[str, dict[str, Any], str | None, str]] = [
     ("11-empty", {"callbackBody": ""}, "0007-00000011", "The callback body is empty."),
     ("10-number", {"callbackBody": 5}, "0007-00000010", "The callback body is invalid."),
     ("10-null", {"callbackBody": None}, "0007-00000010", "The callback body is invalid."),
-    ("12-number", {"callbackBodyType": 123}, "0007-00000012",
-     "The callback body type is invalid."),
-    ("13-other", {"callbackBodyType": "image/jpg"}, "0007-00000013",
-     "The callback body type is invalid."),
-    ("13-case", {"callbackBodyType": "Application/JSON"}, "0007-00000013",
-     "The callback body type is invalid."),
-    ("13-charset", {"callbackBodyType": "application/json; charset=utf-8"}, "0007-00000013",
-     "The callback body type is invalid."),
+    ("12-number", {"callbackBodyType": 123}, "0007-00000012", "The callback body type is invalid."),
+    (
+        "13-other",
+        {"callbackBodyType": "image/jpg"},
+        "0007-00000013",
+        "The callback body type is invalid.",
+    ),
+    (
+        "13-case",
+        {"callbackBodyType": "Application/JSON"},
+        "0007-00000013",
+        "The callback body type is invalid.",
+    ),
+    (
+        "13-charset",
+        {"callbackBodyType": "application/json; charset=utf-8"},
+        "0007-00000013",
+        "The callback body type is invalid.",
+    ),
     ("sni-string", {"callbackSNI": "true"}, None, "The callback sni is invalid."),
     ("sni-number", {"callbackSNI": 1}, None, "The callback sni is invalid."),
     ("sni-null", {"callbackSNI": None}, None, "The callback sni is invalid."),
-    ("version-2", {"signatureVersion": "2.0"}, None,
-     "The callback signature version is not supported, only 1.0 is supported."),
-    ("version-number", {"signatureVersion": 1.0}, None,
-     "The callback signature version is not supported, only 1.0 is supported."),
-    ("26-not-object", {"additionalHeaders": ["a"]}, "0007-00000026",
-     "The callback additional headers are invalid."),
-    ("26-eleven", {"additionalHeaders": {f"h{i}": "v" for i in range(11)}}, "0007-00000026",
-     "The callback additional headers are invalid."),
-    ("26-doc-x-oss", {"additionalHeaders": {"x-oss-test": "val1", "key2": "val2"}},
-     "0007-00000026", "The callback additional headers are invalid."),
-    ("26-upper", {"additionalHeaders": {"Key1": "v"}}, "0007-00000026",
-     "The callback additional headers are invalid."),
-    ("26-underscore", {"additionalHeaders": {"a_b": "v"}}, "0007-00000026",
-     "The callback additional headers are invalid."),
-    ("26-empty-name", {"additionalHeaders": {"": "v"}}, "0007-00000026",
-     "The callback additional headers are invalid."),
-    ("26-value-number", {"additionalHeaders": {"a": 1}}, "0007-00000026",
-     "The callback additional headers are invalid."),
-    ("26-value-crlf", {"additionalHeaders": {"a": "v\r\nx: y"}}, "0007-00000026",
-     "The callback additional headers are invalid."),
-    *[(f"26-reserved-{name}", {"additionalHeaders": {name: "v"}}, "0007-00000026",
-       "The callback additional headers are invalid.")
-      for name in ["content-type", "content-length", "host", "authorization", "user-agent",
-                   "content-md5", "expect", "upgrade", "keep-alive", "date", "connection",
-                   "transfer-encoding"]],
+    (
+        "version-2",
+        {"signatureVersion": "2.0"},
+        None,
+        "The callback signature version is not supported, only 1.0 is supported.",
+    ),
+    (
+        "version-number",
+        {"signatureVersion": 1.0},
+        None,
+        "The callback signature version is not supported, only 1.0 is supported.",
+    ),
+    (
+        "26-not-object",
+        {"additionalHeaders": ["a"]},
+        "0007-00000026",
+        "The callback additional headers are invalid.",
+    ),
+    (
+        "26-eleven",
+        {"additionalHeaders": {f"h{i}": "v" for i in range(11)}},
+        "0007-00000026",
+        "The callback additional headers are invalid.",
+    ),
+    (
+        "26-doc-x-oss",
+        {"additionalHeaders": {"x-oss-test": "val1", "key2": "val2"}},
+        "0007-00000026",
+        "The callback additional headers are invalid.",
+    ),
+    (
+        "26-upper",
+        {"additionalHeaders": {"Key1": "v"}},
+        "0007-00000026",
+        "The callback additional headers are invalid.",
+    ),
+    (
+        "26-underscore",
+        {"additionalHeaders": {"a_b": "v"}},
+        "0007-00000026",
+        "The callback additional headers are invalid.",
+    ),
+    (
+        "26-empty-name",
+        {"additionalHeaders": {"": "v"}},
+        "0007-00000026",
+        "The callback additional headers are invalid.",
+    ),
+    (
+        "26-value-number",
+        {"additionalHeaders": {"a": 1}},
+        "0007-00000026",
+        "The callback additional headers are invalid.",
+    ),
+    (
+        "26-value-crlf",
+        {"additionalHeaders": {"a": "v\r\nx: y"}},
+        "0007-00000026",
+        "The callback additional headers are invalid.",
+    ),
+    *[
+        (
+            f"26-reserved-{name}",
+            {"additionalHeaders": {name: "v"}},
+            "0007-00000026",
+            "The callback additional headers are invalid.",
+        )
+        for name in [
+            "content-type",
+            "content-length",
+            "host",
+            "authorization",
+            "user-agent",
+            "content-md5",
+            "expect",
+            "upgrade",
+            "keep-alive",
+            "date",
+            "connection",
+            "transfer-encoding",
+        ]
+    ],
 ]
 for _id, _fields, _ec, _message in _FIELD_ERRORS:
     _config = {**BASE, **_fields}
     _config = {k: v for k, v in _config.items() if v is not ...}
-    ERRORS.append((_id, {"header_callback": b64(_config)}, _ec, _message, "callback",
-                   json.dumps(_config)))
+    ERRORS.append(
+        (_id, {"header_callback": b64(_config)}, _ec, _message, "callback", json.dumps(_config))
+    )
 for _id, _body, _message in [
-    ("105-left-brace", "size=${size}&my_var=$x:my_var}",
-     "Left brace must be adjacent to dollar sign."),
+    (
+        "105-left-brace",
+        "size=${size}&my_var=$x:my_var}",
+        "Left brace must be adjacent to dollar sign.",
+    ),
     ("105-right-brace", "size=${size", "Right brace is missing."),
 ]:
-    ERRORS.append((_id, {"header_callback": cb(callbackBody=_body)}, "0007-00000105", _message,
-                   "ReplaceKeyPrefix", _body))
+    ERRORS.append(
+        (
+            _id,
+            {"header_callback": cb(callbackBody=_body)},
+            "0007-00000105",
+            _message,
+            "ReplaceKeyPrefix",
+            _body,
+        )
+    )
 for _id, _vars in [
     ("104-no-prefix", {"var1": "value1"}),
     ("104-upper-prefix", {"X:var1": "value1"}),
@@ -196,8 +408,16 @@ for _id, _vars in [
     ("104-string", '"x:a"'),
 ]:
     _var_text = _vars if isinstance(_vars, str) else json.dumps(_vars)
-    ERRORS.append((_id, {"header_callback": cb(), "query_vars": b64(_vars)}, "0007-00000104",
-                   "The callback var is invalid.", "callback-var", _var_text))
+    ERRORS.append(
+        (
+            _id,
+            {"header_callback": cb(), "query_vars": b64(_vars)},
+            "0007-00000104",
+            "The callback var is invalid.",
+            "callback-var",
+            _var_text,
+        )
+    )
 
 
 class TestErrors:
@@ -231,13 +451,14 @@ class TestOrder:
     @pytest.mark.parametrize(
         ("kwargs", "ec"),
         [
-            ({"header_callback": TOO_LONG, "header_vars": VARS, "query_vars": VARS},
-             "0007-00000106"),
+            (
+                {"header_callback": TOO_LONG, "header_vars": VARS, "query_vars": VARS},
+                "0007-00000106",
+            ),
             ({"header_callback": "x123-*&", "header_vars": "A" * 5200}, "0007-00000101"),
             ({"header_callback": BAD_CB, "header_vars": "x123-*&"}, "0007-00000102"),
             ({"header_callback": BAD_CB, "header_vars": b64("nope")}, "0007-00000003"),
-            ({"header_callback": cb(callbackUrl=""), "header_vars": b64("nope")},
-             "0007-00000103"),
+            ({"header_callback": cb(callbackUrl=""), "header_vars": b64("nope")}, "0007-00000103"),
             ({"header_callback": cb(callbackUrl="a.com:x;" * 6)}, "0007-00000005"),
             ({"header_callback": cb(callbackUrl="a.com:x", callbackHost=1)}, "0007-00000004"),
             ({"header_callback": cb(callbackHost=1, callbackBody=None)}, "0007-00000009"),
@@ -256,8 +477,13 @@ class TestOrder:
 
     def test_empty_url_stops_validation(self) -> None:
         """An empty callbackUrl is a plain upload even when later fields are bad."""
-        assert parse(header_callback=cb(callbackUrl="", callbackBody=5,
-                                        callbackBodyType=1), header_vars=b64([1])) is None
+        assert (
+            parse(
+                header_callback=cb(callbackUrl="", callbackBody=5, callbackBodyType=1),
+                header_vars=b64([1]),
+            )
+            is None
+        )
 
 
 class TestNoCallback:
@@ -276,8 +502,17 @@ class TestNoCallback:
             {"header_callback": cb(callbackUrl=";; ;")},
             {"header_callback": b64({"callbackPolicy": "test_1"})},
         ],
-        ids=["nothing", "vars-only", "bad-vars-only", "x-fields-only", "empty-header",
-             "missing-url", "empty-url", "only-separators", "policy-only"],
+        ids=[
+            "nothing",
+            "vars-only",
+            "bad-vars-only",
+            "x-fields-only",
+            "empty-header",
+            "missing-url",
+            "empty-url",
+            "only-separators",
+            "policy-only",
+        ],
     )
     def test_none(self, kwargs: dict[str, Any]) -> None:
         """parse returns None."""
@@ -323,9 +558,15 @@ class TestSpec:
     def test_every_field(self) -> None:
         """Host, body type, SNI, headers in JSON order, policy, unknown keys ignored."""
         headers = {"key2": "val2", "key1": " v 1 ", "a-1": ""}
-        value = cb(callbackHost="cb.example.com", callbackBodyType=JSON, callbackSNI=True,
-                   signatureVersion="1.0", additionalHeaders=headers, callbackPolicy="p",
-                   unknownKey=[1])
+        value = cb(
+            callbackHost="cb.example.com",
+            callbackBodyType=JSON,
+            callbackSNI=True,
+            signatureVersion="1.0",
+            additionalHeaders=headers,
+            callbackPolicy="p",
+            unknownKey=[1],
+        )
         parsed = parse(query_callback=value)
         assert parsed is not None
         spec = parsed[0]
@@ -359,8 +600,10 @@ class TestSpec:
 
     def test_empty_carrier_is_absent(self) -> None:
         """An empty header does not conflict with a query carrier."""
-        assert parse(header_callback="", query_callback=cb(), header_vars="",
-                     query_vars=VARS) is not None
+        assert (
+            parse(header_callback="", query_callback=cb(), header_vars="", query_vars=VARS)
+            is not None
+        )
 
     @given(callback_params())
     def test_round_trip(self, param: dict[str, Any]) -> None:
@@ -395,8 +638,11 @@ class TestCustomVars:
 
     def test_callback_var_field_wins(self) -> None:
         """Entries of a callback-var form field win over x: fields of the same name (C20)."""
-        parsed = parse(form_callback=cb(), form_vars=b64({"x:a": "var", "x:b": "b"}),
-                       form_x_fields=[("x:a", "field"), ("x:c", "c")])
+        parsed = parse(
+            form_callback=cb(),
+            form_vars=b64({"x:a": "var", "x:b": "b"}),
+            form_x_fields=[("x:a", "field"), ("x:c", "c")],
+        )
         assert parsed is not None
         assert parsed[1] == {"x:a": "var", "x:b": "b", "x:c": "c"}
 
@@ -412,9 +658,17 @@ class TestStrictHosts:
 
     @pytest.mark.parametrize(
         "url",
-        ["127.0.0.1:8088/test.php", "http://10.0.0.1/", "192.168.1.2", "172.16.0.1",
-         "169.254.169.254", "0.0.0.0", "localhost:8080", "https://api.localhost/",
-         "public.example.com;127.0.0.1"],
+        [
+            "127.0.0.1:8088/test.php",
+            "http://10.0.0.1/",
+            "192.168.1.2",
+            "172.16.0.1",
+            "169.254.169.254",
+            "0.0.0.0",
+            "localhost:8080",
+            "https://api.localhost/",
+            "public.example.com;127.0.0.1",
+        ],
     )
     def test_private_literals(self, url: str) -> None:
         """IP literals and localhost names are checked without a resolver: 0007-00000008."""
@@ -431,8 +685,12 @@ class TestStrictHosts:
 
     @pytest.mark.parametrize(
         ("addresses", "ec"),
-        [((), "0007-00000007"), (("10.1.2.3",), "0007-00000008"),
-         (("93.184.216.34", "::1"), "0007-00000008"), (("93.184.216.34",), None)],
+        [
+            ((), "0007-00000007"),
+            (("10.1.2.3",), "0007-00000008"),
+            (("93.184.216.34", "::1"), "0007-00000008"),
+            (("93.184.216.34",), None),
+        ],
     )
     def test_resolved(self, addresses: tuple[str, ...], ec: str | None) -> None:
         """Resolver results supplied by the caller decide for host names."""
@@ -447,8 +705,7 @@ class TestStrictHosts:
 
     def test_unresolved_names_pass(self) -> None:
         """Names the caller did not resolve are not judged."""
-        assert parse(header_callback=cb(callbackUrl="example.com"), strict_hosts=True,
-                     resolved={})
+        assert parse(header_callback=cb(callbackUrl="example.com"), strict_hosts=True, resolved={})
 
     def test_hosts_to_resolve(self) -> None:
         """Distinct non-literal host names, in URL order."""
@@ -458,11 +715,22 @@ class TestStrictHosts:
 
     @pytest.mark.parametrize(
         ("address", "forbidden"),
-        [("127.0.0.1", True), ("10.0.0.1", True), ("172.31.255.255", True),
-         ("192.168.0.1", True), ("169.254.1.1", True), ("0.0.0.0", True), ("::1", True),
-         ("fe80::1", True), ("fd00::1", True), ("::ffff:127.0.0.1", True),
-         ("::ffff:8.8.8.8", False), ("8.8.8.8", False), ("2001:4860::8888", False),
-         ("example.com", False)],
+        [
+            ("127.0.0.1", True),
+            ("10.0.0.1", True),
+            ("172.31.255.255", True),
+            ("192.168.0.1", True),
+            ("169.254.1.1", True),
+            ("0.0.0.0", True),
+            ("::1", True),
+            ("fe80::1", True),
+            ("fd00::1", True),
+            ("::ffff:127.0.0.1", True),
+            ("::ffff:8.8.8.8", False),
+            ("8.8.8.8", False),
+            ("2001:4860::8888", False),
+            ("example.com", False),
+        ],
     )
     def test_is_forbidden_address(self, address: str, forbidden: bool) -> None:
         """Private, loopback, link-local and unspecified addresses are forbidden."""
@@ -514,8 +782,13 @@ class TestTotality:
         form_x_fields=st.lists(st.tuples(st.text(max_size=5), st.text(max_size=5)), max_size=3),
         strict_hosts=st.booleans(),
     )
-    @example(header_callback=b64({**BASE, "callbackUrl": "a.com:" + "9" * 3000}), header_vars=None,
-             query_vars=None, form_x_fields=[], strict_hosts=True)
+    @example(
+        header_callback=b64({**BASE, "callbackUrl": "a.com:" + "9" * 3000}),
+        header_vars=None,
+        query_vars=None,
+        form_x_fields=[],
+        strict_hosts=True,
+    )
     def test_total(
         self,
         header_callback: str | None,
@@ -526,9 +799,13 @@ class TestTotality:
     ) -> None:
         """No KeyError, binascii.Error, UnicodeDecodeError or JSONDecodeError escapes."""
         try:
-            result = parse(header_callback=header_callback, header_vars=header_vars,
-                           query_vars=query_vars, form_x_fields=form_x_fields,
-                           strict_hosts=strict_hosts)
+            result = parse(
+                header_callback=header_callback,
+                header_vars=header_vars,
+                query_vars=query_vars,
+                form_x_fields=form_x_fields,
+                strict_hosts=strict_hosts,
+            )
         except OSSError as err:
             assert isinstance(err, InvalidArgument)
             assert set(err.details) == {"ArgumentName", "ArgumentValue"}

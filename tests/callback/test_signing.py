@@ -72,7 +72,12 @@ def _key_512() -> rsa.RSAPrivateKey:
     p, q = prime(), prime()
     d = pow(65537, -1, (p - 1) * (q - 1))
     numbers = rsa.RSAPrivateNumbers(
-        p, q, d, rsa.rsa_crt_dmp1(d, p), rsa.rsa_crt_dmq1(d, q), rsa.rsa_crt_iqmp(p, q),
+        p,
+        q,
+        d,
+        rsa.rsa_crt_dmp1(d, p),
+        rsa.rsa_crt_dmq1(d, q),
+        rsa.rsa_crt_iqmp(p, q),
         rsa.RSAPublicNumbers(65537, p * q),
     )
     return numbers.private_key()
@@ -178,9 +183,11 @@ class TestSignVerify:
 
     def test_pem_key(self) -> None:
         """sign accepts the PEM text of a key."""
-        pem = KEY.private_bytes(serialization.Encoding.PEM,
-                                serialization.PrivateFormat.TraditionalOpenSSL,
-                                serialization.NoEncryption())
+        pem = KEY.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.TraditionalOpenSSL,
+            serialization.NoEncryption(),
+        )
         assert sign(pem, b"x") == sign(KEY, b"x") == sign(pem.decode(), b"x")
         assert load_private_key(pem).private_numbers() == KEY.private_numbers()
 
@@ -189,7 +196,8 @@ class TestSignVerify:
         from cryptography.hazmat.primitives.asymmetric import ec
 
         pem = ec.generate_private_key(ec.SECP256R1()).private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
         with pytest.raises(ValueError):
@@ -238,10 +246,22 @@ class TestHeaders:
             owner=captured["x-oss-owner"],
         )
         assert [name for name, _ in headers] == [
-            "Authorization", "Content-MD5", "Content-Type", "Content-Length", "Date", "Host",
-            "User-Agent", "x-oss-bucket", "x-oss-pub-key-url", "x-oss-request-id",
-            "x-oss-requester", "x-oss-owner", "x-oss-signature-version", "x-oss-tag",
-            "x-oss-additional-headers", "Connection",
+            "Authorization",
+            "Content-MD5",
+            "Content-Type",
+            "Content-Length",
+            "Date",
+            "Host",
+            "User-Agent",
+            "x-oss-bucket",
+            "x-oss-pub-key-url",
+            "x-oss-request-id",
+            "x-oss-requester",
+            "x-oss-owner",
+            "x-oss-signature-version",
+            "x-oss-tag",
+            "x-oss-additional-headers",
+            "Connection",
         ]
         lowered = {name.lower(): value for name, value in headers}
         assert lowered.pop("authorization") == "SIG"
@@ -252,8 +272,16 @@ class TestHeaders:
     def test_additional_headers(self) -> None:
         """Names listed in order joined by ',', entries before Connection (C15)."""
         headers = callback_headers(
-            authorization="S", body=b"", body_type=JSON, date="D", host="h", bucket="b",
-            pub_key_url="u", request_id="r", requester="1", owner="2",
+            authorization="S",
+            body=b"",
+            body_type=JSON,
+            date="D",
+            host="h",
+            bucket="b",
+            pub_key_url="u",
+            request_id="r",
+            requester="1",
+            owner="2",
             additional_headers=[("key2", "val2"), ("key1", " v 1\t")],
         )
         assert headers[-4:] == [
@@ -276,13 +304,26 @@ class TestHeaders:
         self, url: str, host: str | None, sni: bool, expected_host: str, expected_sni: str | None
     ) -> None:
         """Host is callbackHost or the URL's host without port (C6); SNI only if asked (C7)."""
-        spec = CallbackSpec(urls=(url,), body_template="t", body_type=JSON, host=host, sni=sni,
-                            additional_headers=(("a", "b"),))
+        spec = CallbackSpec(
+            urls=(url,),
+            body_template="t",
+            body_type=JSON,
+            host=host,
+            sni=sni,
+            additional_headers=(("a", "b"),),
+        )
         body = b'{"k":"v"}'
         request = build_request(
-            spec, url, body, private_key=KEY, date="Tue, 07 May 2024 03:06:13 GMT",
-            bucket="bkt", pub_key_url="http://127.0.0.1:1/callback_pub_key_v1.pem",
-            request_id="5C3D9175B6FC201293AD4F1B", requester="100", owner="200",
+            spec,
+            url,
+            body,
+            private_key=KEY,
+            date="Tue, 07 May 2024 03:06:13 GMT",
+            bucket="bkt",
+            pub_key_url="http://127.0.0.1:1/callback_pub_key_v1.pem",
+            request_id="5C3D9175B6FC201293AD4F1B",
+            requester="100",
+            owner="200",
         )
         assert request.method == "POST"
         assert request.url.startswith(("http://", "https://"))
@@ -295,7 +336,7 @@ class TestHeaders:
         assert request.header("a") == "b"
         assert request.header("missing") is None
         assert request.string_to_sign == string_to_sign(url, body)
-        assert verify(_public_pem(KEY), request.header("Authorization") or "",
-                      request.string_to_sign)
-        assert request.encoded_headers()[0] == (b"Authorization",
-                                                 request.headers[0][1].encode())
+        assert verify(
+            _public_pem(KEY), request.header("Authorization") or "", request.string_to_sign
+        )
+        assert request.encoded_headers()[0] == (b"Authorization", request.headers[0][1].encode())

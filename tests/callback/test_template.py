@@ -98,6 +98,7 @@ class TestVectors:
     @pytest.mark.parametrize("vector", _by_id([v for v in VECTORS if "callback_json" in v]))
     def test_documented_header_values_end_to_end(self, vector: dict[str, Any]) -> None:
         """The documented header values parse and expand to the documented body."""
+
         def encode(text: str) -> str:
             return base64.b64encode(text.encode()).decode()
 
@@ -295,9 +296,7 @@ class TestProperties:
         tokens = tokenize(template)
         values = {t.name: data.draw(variable_values()) for t in tokens if isinstance(t, Var)}
         body = expand(template, body_type, values).decode("utf-8")
-        pattern = "".join(
-            re.escape(t.text) if isinstance(t, Text) else "(.*?)" for t in tokens
-        )
+        pattern = "".join(re.escape(t.text) if isinstance(t, Text) else "(.*?)" for t in tokens)
         assert re.fullmatch(pattern, body, re.DOTALL) is not None
 
     @pytest.mark.parametrize("body_type", BODY_TYPES)

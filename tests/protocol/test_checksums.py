@@ -141,8 +141,15 @@ class TestParseContentMd5:
 
     @pytest.mark.parametrize(
         "value",
-        ["", "not base64!", "1B2M2Y8AsgTpgAmY7PhCfg", "AAAA", base64.b64encode(b"x" * 17).decode(),
-         "1B2M2Y8AsgTpgAmY7PhCfg==\n", "ÿÿÿÿ"],
+        [
+            "",
+            "not base64!",
+            "1B2M2Y8AsgTpgAmY7PhCfg",
+            "AAAA",
+            base64.b64encode(b"x" * 17).decode(),
+            "1B2M2Y8AsgTpgAmY7PhCfg==\n",
+            "ÿÿÿÿ",
+        ],
     )
     def test_rejects_invalid_values(self, value: str) -> None:
         """Anything but Base64 of exactly 16 bytes is InvalidDigest."""

@@ -50,7 +50,11 @@ def child(data_dir: Path, body: str) -> subprocess.Popen[str]:
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     return subprocess.Popen(
         [sys.executable, "-c", PRELUDE + textwrap.dedent(body), str(data_dir)],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
@@ -92,12 +96,15 @@ class TestCrashBeforeCommit:
     @pytest.mark.parametrize("death", ["die()", "os._exit(3)"])
     def test_kill_while_receiving_a_body(self, tmp_path: Path, death: str) -> None:
         """A half-received body is a temp file, swept at start-up."""
-        process = child(tmp_path, f"""
+        process = child(
+            tmp_path,
+            f"""
             blob = store.new_blob()
             for _ in range(8):
                 blob.write(b"x" * 65536)
             {death}
-        """)
+        """,
+        )
         process.communicate(timeout=120)
         assert process.returncode in (-signal.SIGKILL, 3)
         assert len(files(tmp_path, "tmp")) == 1
@@ -107,10 +114,13 @@ class TestCrashBeforeCommit:
 
     def test_kill_between_rename_and_index_commit(self, tmp_path: Path) -> None:
         """A renamed blob whose row never committed is an orphan, swept at start-up."""
-        run_until_killed(tmp_path, """
+        run_until_killed(
+            tmp_path,
+            """
             Index.add_object = die
             put(store, "k", b"data")
-        """)
+        """,
+        )
         assert len(files(tmp_path, "blobs")) == 1 and files(tmp_path, "tmp") == []
         with reopened(tmp_path) as store:
             with pytest.raises(errors.NoSuchKey):
@@ -119,11 +129,14 @@ class TestCrashBeforeCommit:
 
     def test_interrupted_overwrite_keeps_the_old_version(self, tmp_path: Path) -> None:
         """Killed inside the overwrite's transaction: the old object is intact."""
-        run_until_killed(tmp_path, """
+        run_until_killed(
+            tmp_path,
+            """
             put(store, "k", b"old version")
             Index.add_object = die
             put(store, "k", b"new version")
-        """)
+        """,
+        )
         assert len(files(tmp_path, "blobs")) == 2
         with reopened(tmp_path) as store:
             assert content(store, "k") == b"old version"
@@ -133,11 +146,14 @@ class TestCrashBeforeCommit:
 
     def test_interrupted_copy_leaves_no_links(self, tmp_path: Path) -> None:
         """Hard links made for a copy that never committed are swept."""
-        run_until_killed(tmp_path, """
+        run_until_killed(
+            tmp_path,
+            """
             put(store, "src", b"source")
             Index.add_object = die
             store.copy_object("b", "src", "b", "dst", None, 2.0)
-        """)
+        """,
+        )
         with reopened(tmp_path) as store:
             assert [o.key for o in store.list_objects("b").objects] == ["src"]
             assert content(store, "src") == b"source"
@@ -145,7 +161,9 @@ class TestCrashBeforeCommit:
 
     def test_interrupted_completion_keeps_the_upload(self, tmp_path: Path) -> None:
         """Killed while completing: no object, and the upload can still be completed."""
-        stdout = run_until_killed(tmp_path, f"""
+        stdout = run_until_killed(
+            tmp_path,
+            f"""
             upload = store.create_upload("b", "mp", ObjectAttrs(), 1.0)
             for number in (1, 2):
                 blob = store.new_blob()
@@ -154,7 +172,8 @@ class TestCrashBeforeCommit:
             print(upload.upload_id, flush=True)
             Index.add_object = die
             store.complete_upload(upload, None, 2.0)
-        """)
+        """,
+        )
         with reopened(tmp_path) as store:
             with pytest.raises(errors.NoSuchKey):
                 store.head_object("b", "mp")
@@ -170,11 +189,14 @@ class TestCrashAfterCommit:
 
     def test_kill_before_old_blobs_are_unlinked(self, tmp_path: Path) -> None:
         """The new version is visible; the old blob left behind is swept."""
-        run_until_killed(tmp_path, """
+        run_until_killed(
+            tmp_path,
+            """
             put(store, "k", b"old")
             BlobStore.unlink = die
             put(store, "k", b"new")
-        """)
+        """,
+        )
         assert len(files(tmp_path, "blobs")) == 2
         with reopened(tmp_path) as store:
             assert content(store, "k") == b"new"
@@ -183,7 +205,9 @@ class TestCrashAfterCommit:
 
     def test_acknowledged_uploads_survive_sigkill(self, tmp_path: Path) -> None:
         """Put, append and multipart results acknowledged before the kill are all there."""
-        process = child(tmp_path, f"""
+        process = child(
+            tmp_path,
+            f"""
             put(store, "plain", b"hello world")
             for position, data in ((0, b"hello "), (6, b"world")):
                 blob = store.new_blob()
@@ -197,7 +221,8 @@ class TestCrashAfterCommit:
             store.complete_upload(upload, None, 2.0)
             print("committed", flush=True)
             time.sleep(120)
-        """)
+        """,
+        )
         assert process.stdout is not None
         line = process.stdout.readline()
         process.kill()

@@ -43,9 +43,34 @@ from emulator.storage.store import MIN_PART_SIZE, Store
 
 BUCKETS = ("b1", "b2")
 INTERESTING_KEYS = [
-    "a", "a/", "a/b", "a/b/", "a/b/c", "ab", "a b", " ", "..", "../x", "a/../b", "//", "a//b",
-    "/a", ".", "é", "é/ü", "日本/語.txt", "a/b c/d", "\x7f", "\uff61", "😀/x", "a/😀",
-    "a0", "ac", "a.", "a.b", "aê",  # the smallest keys after the groups a/, ab, a., aé
+    "a",
+    "a/",
+    "a/b",
+    "a/b/",
+    "a/b/c",
+    "ab",
+    "a b",
+    " ",
+    "..",
+    "../x",
+    "a/../b",
+    "//",
+    "a//b",
+    "/a",
+    ".",
+    "é",
+    "é/ü",
+    "日本/語.txt",
+    "a/b c/d",
+    "\x7f",
+    "\uff61",
+    "😀/x",
+    "a/😀",
+    "a0",
+    "ac",
+    "a.",
+    "a.b",
+    "aê",  # the smallest keys after the groups a/, ab, a., aé
 ]
 keys = st.one_of(
     st.sampled_from(INTERESTING_KEYS),
@@ -66,15 +91,29 @@ def md5(data: bytes) -> bytes:
     return hashlib.md5(data).digest()
 
 
-def put(store: Store, bucket: str, key: str, data: bytes, now: float = 1.0,
-        attrs: ObjectAttrs | None = None, **kwargs: Any) -> ObjectMeta:
+def put(
+    store: Store,
+    bucket: str,
+    key: str,
+    data: bytes,
+    now: float = 1.0,
+    attrs: ObjectAttrs | None = None,
+    **kwargs: Any,
+) -> ObjectMeta:
     blob = store.new_blob()
     blob.write(data)
     return store.put_object(bucket, key, blob, attrs or ObjectAttrs(), now, **kwargs)
 
 
-def append(store: Store, bucket: str, key: str, position: int, data: bytes,
-           now: float = 1.0, attrs: ObjectAttrs | None = None) -> ObjectMeta:
+def append(
+    store: Store,
+    bucket: str,
+    key: str,
+    position: int,
+    data: bytes,
+    now: float = 1.0,
+    attrs: ObjectAttrs | None = None,
+) -> ObjectMeta:
     blob = store.new_blob()
     blob.write(data)
     return store.append_object(bucket, key, position, blob, attrs or ObjectAttrs(), now)
@@ -86,8 +125,13 @@ def put_part(store: Store, upload: UploadMeta, number: int, data: bytes) -> str:
     return store.put_part(upload, number, blob, 1.0).etag
 
 
-def read(store: Store, meta: ObjectMeta, start: int = 0, end: int | None = None,
-         chunk_size: int = 1 << 20) -> bytes:
+def read(
+    store: Store,
+    meta: ObjectMeta,
+    start: int = 0,
+    end: int | None = None,
+    chunk_size: int = 1 << 20,
+) -> bytes:
     return b"".join(store.read_object(meta, start, end, chunk_size))
 
 
@@ -114,7 +158,7 @@ def model_entries(names: Iterable[str], prefix: str, delimiter: str) -> list[tup
     for name in names:
         if not name.startswith(prefix):
             continue
-        rest = name[len(prefix):]
+        rest = name[len(prefix) :]
         if delimiter and delimiter in rest:
             entries[prefix + rest[: rest.index(delimiter) + len(delimiter)]] = True
         else:
@@ -122,17 +166,20 @@ def model_entries(names: Iterable[str], prefix: str, delimiter: str) -> list[tup
     return sorted(entries.items(), key=lambda entry: by_bytes(entry[0]))
 
 
-def walk_objects(store: Store, bucket: str, prefix: str, delimiter: str, start_after: str,
-                 max_keys: int) -> list[tuple[str, bool]]:
+def walk_objects(
+    store: Store, bucket: str, prefix: str, delimiter: str, start_after: str, max_keys: int
+) -> list[tuple[str, bool]]:
     """Every entry after start_after, following next_marker page by page."""
     seen: list[tuple[str, bool]] = []
     marker = start_after
     for _ in range(1000):
-        page = store.list_objects(bucket, prefix=prefix, delimiter=delimiter,
-                                  start_after=marker, max_keys=max_keys)
-        names = sorted([(o.key, False) for o in page.objects]
-                       + [(p, True) for p in page.common_prefixes],
-                       key=lambda entry: by_bytes(entry[0]))
+        page = store.list_objects(
+            bucket, prefix=prefix, delimiter=delimiter, start_after=marker, max_keys=max_keys
+        )
+        names = sorted(
+            [(o.key, False) for o in page.objects] + [(p, True) for p in page.common_prefixes],
+            key=lambda entry: by_bytes(entry[0]),
+        )
         assert [o.key for o in page.objects] == sorted((o.key for o in page.objects), key=by_bytes)
         seen += names
         if not page.truncated:
@@ -143,14 +190,26 @@ def walk_objects(store: Store, bucket: str, prefix: str, delimiter: str, start_a
     raise AssertionError("listing did not end")
 
 
-def walk_uploads(store: Store, bucket: str, prefix: str, delimiter: str, key_marker: str,
-                 upload_id_marker: str, max_uploads: int) -> list[tuple[str, str | None]]:
+def walk_uploads(
+    store: Store,
+    bucket: str,
+    prefix: str,
+    delimiter: str,
+    key_marker: str,
+    upload_id_marker: str,
+    max_uploads: int,
+) -> list[tuple[str, str | None]]:
     """Every upload entry after the markers: (key, upload id) or (common prefix, None)."""
     seen: list[tuple[str, str | None]] = []
     for _ in range(1000):
-        page = store.list_uploads(bucket, prefix=prefix, delimiter=delimiter,
-                                  key_marker=key_marker, upload_id_marker=upload_id_marker,
-                                  max_uploads=max_uploads)
+        page = store.list_uploads(
+            bucket,
+            prefix=prefix,
+            delimiter=delimiter,
+            key_marker=key_marker,
+            upload_id_marker=upload_id_marker,
+            max_uploads=max_uploads,
+        )
         entries: list[tuple[str, str | None]] = [(u.key, u.upload_id) for u in page.uploads]
         entries += [(p, None) for p in page.common_prefixes]
         entries.sort(key=lambda e: (by_bytes(e[0]), e[1] or ""))
@@ -159,18 +218,25 @@ def walk_uploads(store: Store, bucket: str, prefix: str, delimiter: str, key_mar
             return seen
         assert len(entries) == max_uploads
         assert (page.next_key_marker, page.next_upload_id_marker) == (
-            entries[-1][0], entries[-1][1] or "")
+            entries[-1][0],
+            entries[-1][1] or "",
+        )
         key_marker, upload_id_marker = page.next_key_marker, page.next_upload_id_marker
     raise AssertionError("listing did not end")
 
 
-def model_uploads(uploads: Iterable[tuple[str, str]], prefix: str, delimiter: str,
-                  key_marker: str, upload_id_marker: str) -> list[tuple[str, str | None]]:
+def model_uploads(
+    uploads: Iterable[tuple[str, str]],
+    prefix: str,
+    delimiter: str,
+    key_marker: str,
+    upload_id_marker: str,
+) -> list[tuple[str, str | None]]:
     entries: set[tuple[str, str | None]] = set()
     for key, upload_id in uploads:
         if not key.startswith(prefix):
             continue
-        rest = key[len(prefix):]
+        rest = key[len(prefix) :]
         if delimiter and delimiter in rest:
             entries.add((prefix + rest[: rest.index(delimiter) + len(delimiter)], None))
         else:
@@ -180,8 +246,12 @@ def model_uploads(uploads: Iterable[tuple[str, str]], prefix: str, delimiter: st
         name, upload_id = entry
         if by_bytes(name) > by_bytes(key_marker):
             return True
-        return (name == key_marker and upload_id is not None and upload_id_marker != ""
-                and upload_id > upload_id_marker)
+        return (
+            name == key_marker
+            and upload_id is not None
+            and upload_id_marker != ""
+            and upload_id > upload_id_marker
+        )
 
     return sorted(filter(after, entries), key=lambda e: (by_bytes(e[0]), e[1] or ""))
 
@@ -234,8 +304,9 @@ class StoreMachine(RuleBasedStateMachine):
 
     # objects
 
-    @rule(bucket=st.sampled_from(BUCKETS), key=machine_keys, data=small_bodies,
-          forbid=st.booleans())
+    @rule(
+        bucket=st.sampled_from(BUCKETS), key=machine_keys, data=small_bodies, forbid=st.booleans()
+    )
     def put(self, bucket: str, key: str, data: bytes, forbid: bool) -> None:
         attrs = ObjectAttrs(content_type="text/plain", user_meta=(("x-oss-meta-k", key),))
         if forbid and key in self.objects[bucket]:
@@ -251,8 +322,13 @@ class StoreMachine(RuleBasedStateMachine):
         existed = self.objects[bucket].pop(key, None) is not None
         assert self.store.delete_object(bucket, key) is existed
 
-    @rule(src=st.sampled_from(BUCKETS), src_key=machine_keys, dst=st.sampled_from(BUCKETS),
-          dst_key=machine_keys, new_attrs=st.booleans())
+    @rule(
+        src=st.sampled_from(BUCKETS),
+        src_key=machine_keys,
+        dst=st.sampled_from(BUCKETS),
+        dst_key=machine_keys,
+        new_attrs=st.booleans(),
+    )
     def copy(self, src: str, src_key: str, dst: str, dst_key: str, new_attrs: bool) -> None:
         attrs = ObjectAttrs(content_type="image/png") if new_attrs else None
         source = self.objects[src].get(src_key)
@@ -262,11 +338,16 @@ class StoreMachine(RuleBasedStateMachine):
             return
         meta = self.store.copy_object(src, src_key, dst, dst_key, attrs, self.now())
         self.objects[dst][dst_key] = ModelObject(
-            source.data, source.object_type, source.etag, attrs or source.attrs)
+            source.data, source.object_type, source.etag, attrs or source.attrs
+        )
         assert (meta.etag, meta.crc64) == (source.etag, crc64(source.data))
 
-    @rule(bucket=st.sampled_from(BUCKETS), key=machine_keys, data=small_bodies,
-          offset=st.sampled_from([0, 0, 0, -1, 1, 5]))
+    @rule(
+        bucket=st.sampled_from(BUCKETS),
+        key=machine_keys,
+        data=small_bodies,
+        offset=st.sampled_from([0, 0, 0, -1, 1, 5]),
+    )
     def append(self, bucket: str, key: str, data: bytes, offset: int) -> None:
         current = self.objects[bucket].get(key)
         size = 0 if current is None else len(current.data)
@@ -295,10 +376,14 @@ class StoreMachine(RuleBasedStateMachine):
         self.model_uploads[meta.upload_id] = ModelUpload(meta)
         return meta.upload_id
 
-    @rule(upload_id=uploads, number=st.integers(1, 4), large=st.booleans(),
-          seed=st.integers(0, 3), data=small_bodies)
-    def upload_part(self, upload_id: str, number: int, large: bool, seed: int,
-                    data: bytes) -> None:
+    @rule(
+        upload_id=uploads,
+        number=st.integers(1, 4),
+        large=st.booleans(),
+        seed=st.integers(0, 3),
+        data=small_bodies,
+    )
+    def upload_part(self, upload_id: str, number: int, large: bool, seed: int, data: bytes) -> None:
         upload = self.model_uploads[upload_id]
         body = big(seed, len(data)) if large else data
         if not upload.live:
@@ -308,8 +393,11 @@ class StoreMachine(RuleBasedStateMachine):
         assert put_part(self.store, upload.meta, number, body) == etag_from_md5(md5(body))
         upload.parts[number] = body
 
-    @rule(upload_id=uploads, choice=st.data(), tamper=st.sampled_from(["", "", "", "order",
-                                                                         "etag", "missing"]))
+    @rule(
+        upload_id=uploads,
+        choice=st.data(),
+        tamper=st.sampled_from(["", "", "", "order", "etag", "missing"]),
+    )
     def complete(self, upload_id: str, choice: st.DataObject, tamper: str) -> None:
         upload = self.model_uploads[upload_id]
         if not upload.live:
@@ -346,7 +434,8 @@ class StoreMachine(RuleBasedStateMachine):
         whole = b"".join(bodies)
         assert (meta.size, meta.etag, meta.crc64) == (len(whole), etag, crc64(whole))
         self.objects[upload.meta.bucket][upload.meta.key] = ModelObject(
-            whole, "Multipart", etag, upload.meta.attrs)
+            whole, "Multipart", etag, upload.meta.attrs
+        )
         upload.live = False
 
     @rule(bucket=st.sampled_from(BUCKETS), key=machine_keys, choice=st.data())
@@ -360,7 +449,8 @@ class StoreMachine(RuleBasedStateMachine):
         chosen = choice.draw(st.lists(st.sampled_from(sorted(bodies)), min_size=1, unique=True))
         chosen.sort()
         meta = self.store.complete_upload(
-            upload, [(n, etag_from_md5(md5(bodies[n]))) for n in chosen], self.now())
+            upload, [(n, etag_from_md5(md5(bodies[n]))) for n in chosen], self.now()
+        )
         whole = b"".join(bodies[n] for n in chosen)
         etag = multipart_etag([md5(bodies[n]) for n in chosen])
         assert (meta.size, meta.etag, meta.crc64) == (len(whole), etag, crc64(whole))
@@ -406,7 +496,12 @@ class StoreMachine(RuleBasedStateMachine):
         meta = self.store.head_object(bucket, key)
         data = expected.data
         assert (meta.size, meta.etag, meta.crc64, meta.object_type, meta.attrs) == (
-            len(data), expected.etag, crc64(data), expected.object_type, expected.attrs)
+            len(data),
+            expected.etag,
+            crc64(data),
+            expected.object_type,
+            expected.attrs,
+        )
         assert meta.md5 == (md5(data) if expected.object_type == "Normal" else None)
         start = choice.draw(st.integers(0, len(data) + 1))
         end = choice.draw(st.one_of(st.none(), st.integers(start, len(data) + 2)))
@@ -415,28 +510,52 @@ class StoreMachine(RuleBasedStateMachine):
             chunk_size = 4096
         assert read(self.store, meta, start, end, chunk_size) == data[start:end]
 
-    @rule(bucket=st.sampled_from(BUCKETS), prefix=prefixes, delimiter=delimiters,
-          start_after=st.one_of(st.just(""), machine_keys, prefixes), max_keys=st.integers(1, 4))
-    def check_listing(self, bucket: str, prefix: str, delimiter: str, start_after: str,
-                      max_keys: int) -> None:
-        expected = [entry for entry in model_entries(self.objects[bucket], prefix, delimiter)
-                    if by_bytes(entry[0]) > by_bytes(start_after)]
-        assert walk_objects(self.store, bucket, prefix, delimiter, start_after,
-                            max_keys) == expected
+    @rule(
+        bucket=st.sampled_from(BUCKETS),
+        prefix=prefixes,
+        delimiter=delimiters,
+        start_after=st.one_of(st.just(""), machine_keys, prefixes),
+        max_keys=st.integers(1, 4),
+    )
+    def check_listing(
+        self, bucket: str, prefix: str, delimiter: str, start_after: str, max_keys: int
+    ) -> None:
+        expected = [
+            entry
+            for entry in model_entries(self.objects[bucket], prefix, delimiter)
+            if by_bytes(entry[0]) > by_bytes(start_after)
+        ]
+        assert (
+            walk_objects(self.store, bucket, prefix, delimiter, start_after, max_keys) == expected
+        )
 
-    @rule(bucket=st.sampled_from(BUCKETS), prefix=prefixes, delimiter=delimiters,
-          key_marker=st.one_of(st.just(""), machine_keys), choice=st.data(),
-          max_uploads=st.integers(1, 3))
-    def check_upload_listing(self, bucket: str, prefix: str, delimiter: str, key_marker: str,
-                             choice: st.DataObject, max_uploads: int) -> None:
+    @rule(
+        bucket=st.sampled_from(BUCKETS),
+        prefix=prefixes,
+        delimiter=delimiters,
+        key_marker=st.one_of(st.just(""), machine_keys),
+        choice=st.data(),
+        max_uploads=st.integers(1, 3),
+    )
+    def check_upload_listing(
+        self,
+        bucket: str,
+        prefix: str,
+        delimiter: str,
+        key_marker: str,
+        choice: st.DataObject,
+        max_uploads: int,
+    ) -> None:
         live = [(u.meta.key, u.meta.upload_id) for u in self.live(bucket)]
         id_marker = ""
         use_markers: bool = choice.draw(st.booleans())
         if live and use_markers:
             key_marker, id_marker = choice.draw(st.sampled_from(live))
         expected = model_uploads(live, prefix, delimiter, key_marker, id_marker)
-        assert walk_uploads(self.store, bucket, prefix, delimiter, key_marker, id_marker,
-                            max_uploads) == expected
+        assert (
+            walk_uploads(self.store, bucket, prefix, delimiter, key_marker, id_marker, max_uploads)
+            == expected
+        )
 
     @precondition(lambda self: any(u.live for u in self.model_uploads.values()))
     @rule(choice=st.data(), max_parts=st.integers(1, 3))
@@ -444,16 +563,19 @@ class StoreMachine(RuleBasedStateMachine):
         upload = choice.draw(st.sampled_from([u for u in self.model_uploads.values() if u.live]))
         seen, marker = [], 0
         while True:
-            page = self.store.list_parts(upload.meta, part_number_marker=marker,
-                                         max_parts=max_parts)
+            page = self.store.list_parts(
+                upload.meta, part_number_marker=marker, max_parts=max_parts
+            )
             seen += [(p.part_number, p.size, p.etag, p.crc64) for p in page.parts]
             if not page.truncated:
                 break
             assert len(page.parts) == max_parts
             marker = page.next_part_number_marker
             assert marker == page.parts[-1].part_number
-        assert seen == [(n, len(body), etag_from_md5(md5(body)), crc64(body))
-                        for n, body in sorted(upload.parts.items())]
+        assert seen == [
+            (n, len(body), etag_from_md5(md5(body)), crc64(body))
+            for n, body in sorted(upload.parts.items())
+        ]
 
     @invariant()
     def metadata_matches(self) -> None:
@@ -461,10 +583,12 @@ class StoreMachine(RuleBasedStateMachine):
             return
         for bucket in BUCKETS:
             page = self.store.list_objects(bucket, max_keys=1000)
-            assert [(o.key, o.size, o.etag, o.crc64, o.object_type, o.attrs)
-                    for o in page.objects] == [
+            assert [
+                (o.key, o.size, o.etag, o.crc64, o.object_type, o.attrs) for o in page.objects
+            ] == [
                 (key, len(obj.data), obj.etag, crc64(obj.data), obj.object_type, obj.attrs)
-                for key, obj in sorted(self.objects[bucket].items(), key=lambda i: by_bytes(i[0]))]
+                for key, obj in sorted(self.objects[bucket].items(), key=lambda i: by_bytes(i[0]))
+            ]
 
     @invariant()
     def no_leaked_files(self) -> None:
@@ -475,7 +599,9 @@ class StoreMachine(RuleBasedStateMachine):
 
 
 StoreMachine.TestCase.settings = settings(
-    max_examples=100, stateful_step_count=40, deadline=None,
+    max_examples=100,
+    stateful_step_count=40,
+    deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 
@@ -508,8 +634,11 @@ class TestBlobWriter:
         blob = store.new_blob()
         for chunk in (b"hello", b" ", b"world"):
             blob.write(chunk)
-        assert (blob.size, blob.md5(), blob.crc64()) == (11, md5(b"hello world"),
-                                                       crc64(b"hello world"))
+        assert (blob.size, blob.md5(), blob.crc64()) == (
+            11,
+            md5(b"hello world"),
+            crc64(b"hello world"),
+        )
         blob.abort()
 
     def test_abort_deletes_the_temp_file(self, store: Store, data_dir: Path) -> None:
@@ -544,8 +673,7 @@ class TestBlobWriter:
             put(store, "missing", "k", b"data")
         assert temp_files(data_dir) == [] and blob_files(data_dir) == set()
 
-    def test_forgotten_writer_is_removed_when_collected(self, store: Store,
-                                                        data_dir: Path) -> None:
+    def test_forgotten_writer_is_removed_when_collected(self, store: Store, data_dir: Path) -> None:
         """A writer dropped without commit or abort deletes its temp file."""
         blob = store.new_blob()
         blob.write(b"x")
@@ -597,9 +725,12 @@ class TestBuckets:
     def test_missing_bucket_is_nosuchbucket_everywhere(self, store: Store) -> None:
         """Every bucket-scoped call names the missing bucket."""
         calls: list[Callable[[], object]] = [
-            lambda: store.get_bucket("nope"), lambda: store.delete_bucket("nope"),
-            lambda: store.head_object("nope", "k"), lambda: store.delete_object("nope", "k"),
-            lambda: store.list_objects("nope"), lambda: store.list_uploads("nope"),
+            lambda: store.get_bucket("nope"),
+            lambda: store.delete_bucket("nope"),
+            lambda: store.head_object("nope", "k"),
+            lambda: store.delete_object("nope", "k"),
+            lambda: store.list_objects("nope"),
+            lambda: store.list_uploads("nope"),
             lambda: store.create_upload("nope", "k", ObjectAttrs(), 1.0),
             lambda: store.copy_object("b", "k", "nope", "k", None, 1.0),
         ]
@@ -629,13 +760,25 @@ class TestObjects:
 
     def test_round_trip_with_attrs(self, store: Store) -> None:
         """What was put is read back, with its metadata."""
-        attrs = ObjectAttrs("text/plain", (("Cache-Control", "no-cache"),),
-                            (("x-oss-meta-b", "2"), ("x-oss-meta-a", "1")), "Standard")
+        attrs = ObjectAttrs(
+            "text/plain",
+            (("Cache-Control", "no-cache"),),
+            (("x-oss-meta-b", "2"), ("x-oss-meta-a", "1")),
+            "Standard",
+        )
         meta = put(store, "b", "k", b"hello world", 5.0, attrs)
         assert store.head_object("b", "k") == meta
-        assert meta == ObjectMeta("b", "k", 11, '"5EB63BBBE01EEED093CB22BB8F5ACDC3"',
-                                  crc64(b"hello world"), md5(b"hello world"), 5.0, "Normal",
-                                  attrs)
+        assert meta == ObjectMeta(
+            "b",
+            "k",
+            11,
+            '"5EB63BBBE01EEED093CB22BB8F5ACDC3"',
+            crc64(b"hello world"),
+            md5(b"hello world"),
+            5.0,
+            "Normal",
+            attrs,
+        )
         assert read(store, meta) == b"hello world"
         assert read(store, meta, 6) == b"world"
         assert read(store, meta, 2, 5, chunk_size=1) == b"llo"
@@ -653,8 +796,7 @@ class TestObjects:
             store.head_object("b", "nope")
         assert caught.value.details == {"Key": "nope"}
 
-    def test_overwrite_replaces_and_frees_the_old_blob(self, store: Store,
-                                                      data_dir: Path) -> None:
+    def test_overwrite_replaces_and_frees_the_old_blob(self, store: Store, data_dir: Path) -> None:
         """After an overwrite only the new bytes remain on disk."""
         put(store, "b", "k", b"old")
         meta = put(store, "b", "k", b"new!", 2.0)
@@ -696,18 +838,35 @@ class TestObjects:
 class TestKeysAreData:
     """Keys never become paths (style.md rule 5)."""
 
-    HOSTILE = ["../../etc/passwd", "../outside", "/abs/path", "a/../../../b", "..", ".",
-               "tmp/../../x", "blobs/00/" + "0" * 32, "..\\..\\win", "nul\x00byte", "lock",
-               "index.sqlite3", "~/.bashrc", "a/", "a"]
+    HOSTILE = [
+        "../../etc/passwd",
+        "../outside",
+        "/abs/path",
+        "a/../../../b",
+        "..",
+        ".",
+        "tmp/../../x",
+        "blobs/00/" + "0" * 32,
+        "..\\..\\win",
+        "nul\x00byte",
+        "lock",
+        "index.sqlite3",
+        "~/.bashrc",
+        "a/",
+        "a",
+    ]
 
-    def test_hostile_keys_stay_inside_data_dir(self, tmp_path: Path, store: Store,
-                                               data_dir: Path) -> None:
+    def test_hostile_keys_stay_inside_data_dir(
+        self, tmp_path: Path, store: Store, data_dir: Path
+    ) -> None:
         """Nothing is created outside data_dir, and inside it only generated names."""
         for key in self.HOSTILE:
             put(store, "b", key, key.encode())
         assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]
-        allowed = re.compile(r"lock|index\.sqlite3(-wal|-shm)?|tmp|blobs|blobs/[0-9a-f]{2}"
-                             r"|blobs/(?P<fan>[0-9a-f]{2})/(?P=fan)[0-9a-f]{30}")
+        allowed = re.compile(
+            r"lock|index\.sqlite3(-wal|-shm)?|tmp|blobs|blobs/[0-9a-f]{2}"
+            r"|blobs/(?P<fan>[0-9a-f]{2})/(?P=fan)[0-9a-f]{30}"
+        )
         for dirpath, dirnames, filenames in os.walk(data_dir):
             for name in dirnames + filenames:
                 relative = (Path(dirpath) / name).relative_to(data_dir).as_posix()
@@ -736,8 +895,9 @@ class TestKeysAreData:
 class TestCopy:
     """CopyObject hard-links blobs instead of copying bytes."""
 
-    def test_copy_links_the_same_bytes(self, store: Store, data_dir: Path,
-                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    def test_copy_links_the_same_bytes(
+        self, store: Store, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
         """The copy's blob is a new name for the source's inode, made without reading."""
         source = put(store, "b", "src", b"payload")
         monkeypatch.setattr(BlobStore, "read", _refuse)
@@ -746,7 +906,12 @@ class TestCopy:
         inodes = {os.stat(p).st_ino for p in (data_dir / "blobs").glob("*/*")}
         assert len(blob_files(data_dir)) == 2 and len(inodes) == 1
         assert (copy.etag, copy.crc64, copy.md5, copy.object_type, copy.attrs) == (
-            source.etag, source.crc64, source.md5, "Normal", source.attrs)
+            source.etag,
+            source.crc64,
+            source.md5,
+            "Normal",
+            source.attrs,
+        )
         store.delete_object("b", "src")
         assert read(store, copy) == b"payload"
 
@@ -827,11 +992,14 @@ class TestMultipart:
 
     def test_documented_multipart_etag(self) -> None:
         """Parts "hello " and "world" give the §9.2 example."""
-        assert multipart_etag([md5(b"hello "), md5(b"world")]) == \
-            '"E09E4FD6265B36115FE3DB32DF945D84-2"'
+        assert (
+            multipart_etag([md5(b"hello "), md5(b"world")])
+            == '"E09E4FD6265B36115FE3DB32DF945D84-2"'
+        )
 
-    def test_complete_joins_parts_with_etag_and_crc(self, store: Store, upload: UploadMeta,
-                                                    data_dir: Path) -> None:
+    def test_complete_joins_parts_with_etag_and_crc(
+        self, store: Store, upload: UploadMeta, data_dir: Path
+    ) -> None:
         """ETag from part MD5s, CRC combined, bytes in order; the last part may be small."""
         bodies = {1: big(1), 2: big(2, 7), 3: b"tail"}
         etags = {n: put_part(store, upload, n, body) for n, body in bodies.items()}
@@ -840,29 +1008,43 @@ class TestMultipart:
         digest = hashlib.md5(b"".join(md5(b) for b in bodies.values())).hexdigest().upper()
         assert meta.etag == f'"{digest}-3"'
         assert (meta.size, meta.crc64, meta.md5, meta.object_type) == (
-            len(whole), crc64(whole), None, "Multipart")
+            len(whole),
+            crc64(whole),
+            None,
+            "Multipart",
+        )
         assert meta.attrs.content_type == "video/mp4"
         assert read(store, meta) == whole
-        assert read(store, meta, MIN_PART_SIZE - 2, MIN_PART_SIZE + 3) == whole[
-            MIN_PART_SIZE - 2: MIN_PART_SIZE + 3]
+        assert (
+            read(store, meta, MIN_PART_SIZE - 2, MIN_PART_SIZE + 3)
+            == whole[MIN_PART_SIZE - 2 : MIN_PART_SIZE + 3]
+        )
         assert len(blob_files(data_dir)) == 3
         with pytest.raises(errors.NoSuchUpload):
             store.get_upload("b", "mp", upload.upload_id)
 
     def test_complete_does_not_read_or_copy_part_data(
-        self, store: Store, upload: UploadMeta, monkeypatch: pytest.MonkeyPatch,
+        self,
+        store: Store,
+        upload: UploadMeta,
+        monkeypatch: pytest.MonkeyPatch,
     ) -> None:
         """No file is opened, read, linked or copied while completing (R9)."""
         etags = [put_part(store, upload, n, big(n)) for n in (1, 2)]
-        for target, name in ((BlobStore, "read"), (BlobStore, "link"), (builtins, "open"),
-                             (io, "open"), (os, "link"), (shutil, "copyfile")):
+        for target, name in (
+            (BlobStore, "read"),
+            (BlobStore, "link"),
+            (builtins, "open"),
+            (io, "open"),
+            (os, "link"),
+            (shutil, "copyfile"),
+        ):
             monkeypatch.setattr(target, name, _refuse)
         meta = store.complete_upload(upload, list(zip((1, 2), etags, strict=True)), 2.0)
         monkeypatch.undo()
         assert read(store, meta) == big(1) + big(2)
 
-    def test_complete_all_uses_every_part_in_order(self, store: Store,
-                                                   upload: UploadMeta) -> None:
+    def test_complete_all_uses_every_part_in_order(self, store: Store, upload: UploadMeta) -> None:
         """parts=None (x-oss-complete-all) takes the uploaded parts by number."""
         put_part(store, upload, 3, b"c")
         put_part(store, upload, 1, big(1))
@@ -870,15 +1052,17 @@ class TestMultipart:
         assert read(store, meta) == big(1) + b"c"
         assert meta.etag == multipart_etag([md5(big(1)), md5(b"c")])
 
-    def test_parts_left_out_are_deleted(self, store: Store, upload: UploadMeta,
-                                        data_dir: Path) -> None:
+    def test_parts_left_out_are_deleted(
+        self, store: Store, upload: UploadMeta, data_dir: Path
+    ) -> None:
         """Only the chosen parts' blobs survive completion."""
         etags = {n: put_part(store, upload, n, big(n)) for n in (1, 2, 3)}
         store.complete_upload(upload, [(1, etags[1]), (3, etags[3])], 2.0)
         assert len(blob_files(data_dir)) == 2
 
-    def test_reuploaded_part_replaces_the_old_one(self, store: Store, upload: UploadMeta,
-                                                  data_dir: Path) -> None:
+    def test_reuploaded_part_replaces_the_old_one(
+        self, store: Store, upload: UploadMeta, data_dir: Path
+    ) -> None:
         """The same part number again replaces it and frees the old blob."""
         old = put_part(store, upload, 1, b"old")
         new = put_part(store, upload, 1, b"new!")
@@ -892,17 +1076,28 @@ class TestMultipart:
 
     @pytest.mark.parametrize(
         ("numbers", "error"),
-        [([2, 1], errors.InvalidPartOrder), ([1, 1], errors.InvalidPartOrder),
-         ([1, 9], errors.InvalidPart), ([], errors.MalformedXML),
-         ([1, 2, 3], errors.EntityTooSmall)],
+        [
+            ([2, 1], errors.InvalidPartOrder),
+            ([1, 1], errors.InvalidPartOrder),
+            ([1, 9], errors.InvalidPart),
+            ([], errors.MalformedXML),
+            ([1, 2, 3], errors.EntityTooSmall),
+        ],
     )
     def test_invalid_completions_change_nothing(
-        self, store: Store, upload: UploadMeta, numbers: list[int],
-        error: type[errors.OSSError], data_dir: Path,
+        self,
+        store: Store,
+        upload: UploadMeta,
+        numbers: list[int],
+        error: type[errors.OSSError],
+        data_dir: Path,
     ) -> None:
         """Each refused completion leaves the upload whole and completable."""
-        etags = {1: put_part(store, upload, 1, big(1)), 2: put_part(store, upload, 2, b"small"),
-                 3: put_part(store, upload, 3, b"last")}
+        etags = {
+            1: put_part(store, upload, 1, big(1)),
+            2: put_part(store, upload, 2, b"small"),
+            3: put_part(store, upload, 3, b"last"),
+        }
         with pytest.raises(error):
             store.complete_upload(upload, [(n, etags.get(n, '"00"')) for n in numbers], 2.0)
         assert len(store.list_parts(upload).parts) == 3 and len(blob_files(data_dir)) == 3
@@ -917,8 +1112,9 @@ class TestMultipart:
         with pytest.raises(errors.InvalidPart):
             store.complete_upload(upload, [(1, etag_from_md5(md5(b"y")))], 2.0)
 
-    def test_complete_all_without_parts_is_invalid_part(self, store: Store,
-                                                        upload: UploadMeta) -> None:
+    def test_complete_all_without_parts_is_invalid_part(
+        self, store: Store, upload: UploadMeta
+    ) -> None:
         """x-oss-complete-all with nothing uploaded is InvalidPart (emulator choice)."""
         with pytest.raises(errors.InvalidPart):
             store.complete_upload(upload, None, 2.0)
@@ -931,8 +1127,9 @@ class TestMultipart:
             store.complete_upload(upload, [(1, etag)], 2.0, forbid_overwrite=True)
         assert store.complete_upload(upload, [(1, etag)], 2.0).object_type == "Multipart"
 
-    def test_finished_uploads_are_nosuchupload(self, store: Store, upload: UploadMeta,
-                                               data_dir: Path) -> None:
+    def test_finished_uploads_are_nosuchupload(
+        self, store: Store, upload: UploadMeta, data_dir: Path
+    ) -> None:
         """After abort every call is NoSuchUpload, a late part included, and no blob stays."""
         put_part(store, upload, 1, b"x")
         store.abort_upload(upload)
@@ -940,7 +1137,8 @@ class TestMultipart:
         calls: list[Callable[[], object]] = [
             lambda: store.get_upload("b", "mp", upload.upload_id),
             lambda: put_part(store, upload, 2, b"late"),
-            lambda: store.list_parts(upload), lambda: store.abort_upload(upload),
+            lambda: store.list_parts(upload),
+            lambda: store.abort_upload(upload),
             lambda: store.complete_upload(upload, None, 2.0),
         ]
         for call in calls:
@@ -967,13 +1165,16 @@ class TestMultipart:
 
     def test_list_uploads_markers(self, store: Store) -> None:
         """Uploads sort by key then id; key and upload-id markers resume after an entry."""
-        made = sorted((store.create_upload("b", key, ObjectAttrs(), 1.0)
-                       for key in ("x", "x", "dir/a", "dir/b", "y")),
-                      key=lambda u: (u.key, u.upload_id))
+        made = sorted(
+            (
+                store.create_upload("b", key, ObjectAttrs(), 1.0)
+                for key in ("x", "x", "dir/a", "dir/b", "y")
+            ),
+            key=lambda u: (u.key, u.upload_id),
+        )
         page = store.list_uploads("b", max_uploads=2)
         assert [u.upload_id for u in page.uploads] == [u.upload_id for u in made[:2]]
-        assert (page.next_key_marker, page.next_upload_id_marker) == ("dir/b",
-                                                                       made[1].upload_id)
+        assert (page.next_key_marker, page.next_upload_id_marker) == ("dir/b", made[1].upload_id)
         x1 = [u for u in made if u.key == "x"][0]
         after = store.list_uploads("b", key_marker="x", upload_id_marker=x1.upload_id)
         assert [u.key for u in after.uploads] == ["x", "y"]
@@ -1046,8 +1247,12 @@ class TestListing:
                 store._index._db.set_progress_handler(None, 10)
             return counter[0]
 
-        for kwargs in ({"delimiter": "/"}, {"max_keys": 3}, {"prefix": "d2/", "max_keys": 3},
-                       {"delimiter": "/", "start_after": "d1/0003"}):
+        for kwargs in (
+            {"delimiter": "/"},
+            {"max_keys": 3},
+            {"prefix": "d2/", "max_keys": 3},
+            {"delimiter": "/", "start_after": "d1/0003"},
+        ):
             small, large = steps("small", **kwargs), steps("large", **kwargs)
             assert large <= small * 1.5 + 5, (kwargs, small, large)
 
@@ -1055,13 +1260,16 @@ class TestListing:
         """The range query is an index SEARCH on (bucket, key), never a table SCAN."""
         plan = store._index._db.execute(
             "EXPLAIN QUERY PLAN SELECT key FROM objects WHERE bucket = ? AND key > ?"
-            " AND key < ? ORDER BY key LIMIT ?", ("b", b"a", b"b", 3)).fetchall()
+            " AND key < ? ORDER BY key LIMIT ?",
+            ("b", b"a", b"b", 3),
+        ).fetchall()
         details = " ".join(row[-1] for row in plan)
         assert "SEARCH" in details and "SCAN" not in details and "TEMP B-TREE" not in details
         plan = store._index._db.execute(
             "EXPLAIN QUERY PLAN SELECT key FROM uploads WHERE bucket = ?"
             " AND (key, upload_id) > (?, ?) AND key < ? ORDER BY key, upload_id LIMIT ?",
-            ("b", b"a", "X", b"b", 3)).fetchall()
+            ("b", b"a", "X", b"b", 3),
+        ).fetchall()
         details = " ".join(row[-1] for row in plan)
         assert "SEARCH" in details and "TEMP B-TREE" not in details
 
@@ -1070,44 +1278,75 @@ class TestListingProperties:
     """Any key set, any listing parameters: every page walk equals the dict model's view."""
 
     @settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
-    @given(names=st.sets(keys, max_size=16), prefix=prefixes, delimiter=delimiters,
-           start_after=st.one_of(st.just(""), keys, prefixes), max_keys=st.integers(1, 4))
-    def test_object_pages_match_the_model(self, store: Store, names: set[str], prefix: str,
-                                          delimiter: str, start_after: str,
-                                          max_keys: int) -> None:
+    @given(
+        names=st.sets(keys, max_size=16),
+        prefix=prefixes,
+        delimiter=delimiters,
+        start_after=st.one_of(st.just(""), keys, prefixes),
+        max_keys=st.integers(1, 4),
+    )
+    def test_object_pages_match_the_model(
+        self,
+        store: Store,
+        names: set[str],
+        prefix: str,
+        delimiter: str,
+        start_after: str,
+        max_keys: int,
+    ) -> None:
         """Pagination with prefix, delimiter and start_after agrees with the model."""
         store.reset(["b"], 1.0)
         for name in names:
             put(store, "b", name, b"")
-        expected = [entry for entry in model_entries(names, prefix, delimiter)
-                    if by_bytes(entry[0]) > by_bytes(start_after)]
+        expected = [
+            entry
+            for entry in model_entries(names, prefix, delimiter)
+            if by_bytes(entry[0]) > by_bytes(start_after)
+        ]
         assert walk_objects(store, "b", prefix, delimiter, start_after, max_keys) == expected
 
     @settings(max_examples=100, suppress_health_check=[HealthCheck.function_scoped_fixture])
-    @given(names=st.lists(keys, max_size=12), prefix=prefixes, delimiter=delimiters,
-           key_marker=st.one_of(st.just(""), keys), choice=st.data(),
-           max_uploads=st.integers(1, 4))
-    def test_upload_pages_match_the_model(self, store: Store, names: list[str], prefix: str,
-                                          delimiter: str, key_marker: str,
-                                          choice: st.DataObject, max_uploads: int) -> None:
+    @given(
+        names=st.lists(keys, max_size=12),
+        prefix=prefixes,
+        delimiter=delimiters,
+        key_marker=st.one_of(st.just(""), keys),
+        choice=st.data(),
+        max_uploads=st.integers(1, 4),
+    )
+    def test_upload_pages_match_the_model(
+        self,
+        store: Store,
+        names: list[str],
+        prefix: str,
+        delimiter: str,
+        key_marker: str,
+        choice: st.DataObject,
+        max_uploads: int,
+    ) -> None:
         """Upload listing with key and upload-id markers agrees with the model."""
         store.reset(["b"], 1.0)
-        made = [(u.key, u.upload_id) for u in
-                (store.create_upload("b", name, ObjectAttrs(), 1.0) for name in names)]
+        made = [
+            (u.key, u.upload_id)
+            for u in (store.create_upload("b", name, ObjectAttrs(), 1.0) for name in names)
+        ]
         id_marker = ""
         use_markers: bool = choice.draw(st.booleans())
         if made and use_markers:
             key_marker, id_marker = choice.draw(st.sampled_from(made))
         expected = model_uploads(made, prefix, delimiter, key_marker, id_marker)
-        assert walk_uploads(store, "b", prefix, delimiter, key_marker, id_marker,
-                            max_uploads) == expected
+        assert (
+            walk_uploads(store, "b", prefix, delimiter, key_marker, id_marker, max_uploads)
+            == expected
+        )
 
 
 class TestLifecycle:
     """Reset, reopen, sweep and threads."""
 
-    def test_reset_drops_everything_and_recreates_buckets(self, store: Store,
-                                                          data_dir: Path) -> None:
+    def test_reset_drops_everything_and_recreates_buckets(
+        self, store: Store, data_dir: Path
+    ) -> None:
         """Objects, uploads and blobs go; the named buckets come back empty."""
         put(store, "b", "k", b"x")
         upload = store.create_upload("b", "mp", ObjectAttrs(), 1.0)
@@ -1116,8 +1355,7 @@ class TestLifecycle:
         in_flight = store.new_blob()
         in_flight.write(b"still arriving")
         store.reset(["b", "fresh"], 7.0)
-        assert [(b.name, b.created) for b in store.list_buckets()] == [("b", 7.0),
-                                                                       ("fresh", 7.0)]
+        assert [(b.name, b.created) for b in store.list_buckets()] == [("b", 7.0), ("fresh", 7.0)]
         assert store.list_objects("b").objects == () and blob_files(data_dir) == set()
         with pytest.raises(errors.NoSuchUpload):
             store.list_parts(upload)
