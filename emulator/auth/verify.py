@@ -31,6 +31,7 @@ Pure (style.md §2.1): time is the ``now`` parameter; no I/O.
 
 from __future__ import annotations
 
+import calendar
 import hmac
 import re
 from collections.abc import Callable, Iterator, Sequence
@@ -366,8 +367,31 @@ def server_time(now: float) -> str:
     return datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
+_RFC1123 = re.compile(
+    r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), (\d{2}) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
+    r" (\d{4}) (\d{2}):(\d{2}):(\d{2}) GMT"
+)
+_MONTHS = {
+    name: n
+    for n, name in enumerate(
+        ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1
+    )
+}
+
+
 def _http_date(value: str) -> float | None:
     """An RFC 1123 date as epoch seconds, or None when it cannot be read."""
+    match = _RFC1123.fullmatch(value)  # what every SDK sends: the fast path
+    if match is not None:
+        day, month, year, hour, minute, second = match.groups()
+        try:
+            return float(
+                calendar.timegm(
+                    (int(year), _MONTHS[month], int(day), int(hour), int(minute), int(second))
+                )
+            )
+        except (ValueError, OverflowError):
+            return None
     try:
         parsed = parsedate_to_datetime(value)
         if parsed.tzinfo is None:  # "-0000": UTC with no source zone (RFC 5322 §3.3)

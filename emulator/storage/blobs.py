@@ -6,11 +6,14 @@ Layout under the data directory (style.md rule 5: no key ever becomes a path, so
     tmp/<id>              a body being received through a ``FileBlobWriter``
     blobs/<id[:2]>/<id>   a committed blob; <id> is a uuid4 in hex
 
-A writer creates ``tmp/<id>``, streams chunks into it and hashes them (MD5 and CRC-64) as
-they pass, so memory use does not depend on the body size. ``BlobStore.commit`` closes it
-and ``os.replace``s it into ``blobs/``; only then does the store commit the index row
-(``store.py`` documents the whole order). Until that row exists the blob is an orphan, and
-``sweep`` at start-up deletes every temp file and every blob the index does not name.
+A writer hashes chunks (MD5 and CRC-64) as they pass. It keeps a body of up to
+``INLINE_LIMIT`` bytes in memory: such a body never becomes a file, its bytes are stored in
+the index row itself (``Segment.data``), which spares small uploads every file-system call.
+A larger body spills into ``tmp/<id>`` and streams there, so memory use stays bounded.
+``BlobStore.commit`` closes it and ``os.replace``s it into ``blobs/``; only then does the
+store commit the index row (``store.py`` documents the whole order). Until that row
+exists the blob is an orphan, and ``sweep`` at start-up deletes every temp file and every
+blob the index does not name.
 
 Durability target: a process crash (``kill -9``), not power loss. Bytes written and closed
 sit in the OS page cache and outlive the process, so there is no ``fsync``: one per upload
@@ -38,15 +41,25 @@ if sys.platform != "win32":
 
 _BLOB_ID = re.compile(r"[0-9a-f]{32}")
 
+INLINE_LIMIT = 64 * 1024  # bodies up to this size live in the index, not in files
+
 
 @dataclass(frozen=True)
 class Segment:
-    """A committed blob as part of an object: its id, size and digests."""
+    """A committed blob as part of an object: its id, size and digests.
+
+    ``data`` holds the bytes of a small blob kept in the index; such a blob has no file.
+    """
 
     blob: str
     size: int
     crc64: int
     md5: bytes
+    data: bytes | None = None
+
+    @property
+    def has_file(self) -> bool:
+        return self.data is None
 
 
 def _discard(handle: BinaryIO, path: Path) -> None:
@@ -55,29 +68,44 @@ def _discard(handle: BinaryIO, path: Path) -> None:
 
 
 class FileBlobWriter:
-    """A body being received into ``tmp/<id>`` (implements ``base.BlobWriter``).
+    """A body being received (implements ``base.BlobWriter``): in memory up to
+    ``INLINE_LIMIT`` bytes, in ``tmp/<id>`` beyond.
 
-    Abort deletes the temp file; so does garbage collection of a writer that was neither
-    committed nor aborted. ``abort()`` is idempotent and a no-op once committed, so a
-    handler may call it in a ``finally``. Committing twice, or after abort, is a
-    ``ValueError``.
+    Abort deletes the temp file, if there is one; so does garbage collection of a writer
+    that was neither committed nor aborted. ``abort()`` is idempotent and a no-op once
+    committed, so a handler may call it in a ``finally``. Committing twice, or after abort,
+    is a ``ValueError``.
     """
 
-    def __init__(self, tmp_dir: Path) -> None:
+    def __init__(self, tmp_dir: Path, inline_limit: int = INLINE_LIMIT) -> None:
         self.blob_id = uuid.uuid4().hex
+        self._inline_limit = inline_limit
         self.path = tmp_dir / self.blob_id
         self.size = 0
-        self._handle: BinaryIO | None = open(self.path, "xb")  # closed by commit or abort
+        self._buffer: bytearray | None = bytearray()  # None once spilled to the file
+        self._handle: BinaryIO | None = None
         self._md5 = hashlib.md5(usedforsecurity=False)
         self._crc = Crc64()
         self._state = "open"
-        self._finalizer = weakref.finalize(self, _discard, self._handle, self.path)
+        self._finalizer: weakref.finalize[[BinaryIO, Path], FileBlobWriter] | None = None
+
+    def _spill(self) -> BinaryIO:
+        handle: BinaryIO = open(self.path, "xb")  # closed by commit or abort
+        self._finalizer = weakref.finalize(self, _discard, handle, self.path)
+        if self._buffer:
+            handle.write(self._buffer)
+        self._buffer = None
+        self._handle = handle
+        return handle
 
     def write(self, chunk: bytes) -> None:
-        """Append a chunk to the temp file and to both digests."""
-        if self._handle is None:
+        """Append a chunk to the body and to both digests."""
+        if self._state != "open":
             raise ValueError(f"cannot write to a blob writer that is {self._state}")
-        self._handle.write(chunk)
+        if self._buffer is not None and len(self._buffer) + len(chunk) <= self._inline_limit:
+            self._buffer += chunk
+        else:
+            (self._handle or self._spill()).write(chunk)
         self._md5.update(chunk)
         self._crc.update(chunk)
         self.size += len(chunk)
@@ -90,23 +118,34 @@ class FileBlobWriter:
         """CRC-64/XZ of the bytes written so far."""
         return self._crc.value
 
+    @property
+    def in_memory(self) -> bool:
+        return self._buffer is not None
+
     def abort(self) -> None:
-        """Drop the body: close and delete the temp file."""
+        """Drop the body: forget the buffer, or close and delete the temp file."""
         if self._state != "open":
             return
         self._state = "aborted"
+        self._buffer = None
         self._handle = None
-        self._finalizer()
+        if self._finalizer is not None:
+            self._finalizer()
 
     def close_for_commit(self) -> Segment:
-        """Close the temp file for ``BlobStore.commit``; the writer is spent afterwards."""
-        if self._handle is None:
+        """Finish the body for ``BlobStore.commit``; the writer is spent afterwards."""
+        if self._state != "open":
             raise ValueError(f"cannot commit a blob writer that is {self._state}")
-        self._handle.close()
-        self._handle = None
-        self._finalizer.detach()
         self._state = "committed"
-        return Segment(self.blob_id, self.size, self._crc.value, self._md5.digest())
+        data = None if self._buffer is None or self._inline_limit == 0 else bytes(self._buffer)
+        if data is None and self._handle is None:  # nothing spilled yet: an empty body
+            self._spill()
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+        if self._finalizer is not None:
+            self._finalizer.detach()
+        return Segment(self.blob_id, self.size, self._crc.value, self._md5.digest(), data)
 
 
 class BlobStore:
@@ -116,7 +155,8 @@ class BlobStore:
     same directory would sweep away the first one's bodies in flight.
     """
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, inline_limit: int = INLINE_LIMIT) -> None:
+        self.inline_limit = inline_limit
         self.tmp_dir = data_dir / "tmp"
         self.blob_dir = data_dir / "blobs"
         self.tmp_dir.mkdir(parents=True, exist_ok=True)
@@ -140,11 +180,16 @@ class BlobStore:
         return self.blob_dir / blob_id[:2] / blob_id
 
     def new_writer(self) -> FileBlobWriter:
-        return FileBlobWriter(self.tmp_dir)
+        return FileBlobWriter(self.tmp_dir, self.inline_limit)
 
     def commit(self, writer: FileBlobWriter) -> Segment:
-        """Move a finished body from ``tmp/`` to ``blobs/``; nothing references it yet."""
+        """Move a finished body from ``tmp/`` to ``blobs/``; nothing references it yet.
+
+        A body small enough to stay in memory has no file: its segment carries the bytes.
+        """
         segment = writer.close_for_commit()
+        if not segment.has_file:
+            return segment
         target = self.path(segment.blob)
         try:
             target.parent.mkdir(exist_ok=True)

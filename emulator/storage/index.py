@@ -8,11 +8,13 @@ walk keys in order and cost what the page costs, not what the bucket holds.
   TEXT value before every BLOB, so a ``str`` bound by mistake would silently compare wrong.
 - An object row carries the whole object's size, ETag, CRC-64 and MD5; its bytes are the
   ordered rows of ``segments`` (one per PutObject, one per part after CompleteMultipartUpload,
-  one more per AppendObject), each naming a blob file (``blobs.py``).
+  one more per AppendObject), each naming a blob file (``blobs.py``) or, for a body of at
+  most ``blobs.INLINE_LIMIT`` bytes, holding the bytes in its ``data`` column.
 - CRC-64 values are unsigned 64-bit and SQLite integers signed: they are stored in two's
   complement (``_i64``/``_u64``).
-- WAL with ``synchronous=NORMAL``: a committed transaction survives a process crash but may
-  be lost on power failure, the durability target of ``store.py``. The connection is in
+- WAL with ``synchronous=OFF`` and exclusive locking: a committed transaction survives a
+  process crash (its WAL frames are written before COMMIT returns) but not necessarily a
+  power failure, the durability target of ``store.py``. The connection is in
   autocommit mode; ``transaction()`` brackets writes with ``BEGIN IMMEDIATE``/``COMMIT``.
   Not thread-safe on its own: ``Store`` serialises every call with a lock.
 
@@ -58,7 +60,7 @@ CREATE TABLE IF NOT EXISTS objects (
     object_type TEXT NOT NULL, attrs TEXT NOT NULL, UNIQUE (bucket, key));
 CREATE TABLE IF NOT EXISTS segments (
     object_id INTEGER NOT NULL, seq INTEGER NOT NULL, blob TEXT NOT NULL,
-    size INTEGER NOT NULL, crc64 INTEGER NOT NULL, md5 BLOB NOT NULL,
+    size INTEGER NOT NULL, crc64 INTEGER NOT NULL, md5 BLOB NOT NULL, data BLOB,
     PRIMARY KEY (object_id, seq)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS uploads (
     upload_id TEXT PRIMARY KEY, bucket TEXT NOT NULL, key BLOB NOT NULL,
@@ -66,12 +68,12 @@ CREATE TABLE IF NOT EXISTS uploads (
 CREATE UNIQUE INDEX IF NOT EXISTS uploads_by_key ON uploads (bucket, key, upload_id);
 CREATE TABLE IF NOT EXISTS parts (
     upload_id TEXT NOT NULL, part_number INTEGER NOT NULL, blob TEXT NOT NULL,
-    size INTEGER NOT NULL, crc64 INTEGER NOT NULL, md5 BLOB NOT NULL,
+    size INTEGER NOT NULL, crc64 INTEGER NOT NULL, md5 BLOB NOT NULL, data BLOB,
     last_modified REAL NOT NULL, PRIMARY KEY (upload_id, part_number)) WITHOUT ROWID;
 """
 
 _OBJECT_COLUMNS = "id, key, size, etag, crc64, md5, last_modified, object_type, attrs"
-_PART_COLUMNS = "part_number, size, md5, crc64, last_modified, blob"
+_PART_COLUMNS = "part_number, size, md5, crc64, last_modified, blob, data"
 
 Row = tuple[Any, ...]
 Cursor = tuple[bytes, str | None, bool]  # (key, upload id or None, inclusive)
@@ -165,8 +167,14 @@ class Index:
 
     def __init__(self, path: Path) -> None:
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        # One process owns the data directory (blobs.BlobStore holds its lock file), so the
+        # database needs no shared-memory locking between connections.
+        self._db.execute("PRAGMA locking_mode=EXCLUSIVE")
         self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
+        # Each commit write()s its WAL frames before returning, which a process crash cannot
+        # undo; fsyncs (at checkpoints) would only guard against power loss, which the
+        # blob files are not guarded against either (store.py, durability target).
+        self._db.execute("PRAGMA synchronous=OFF")
         self._db.executescript(SCHEMA)
 
     def close(self) -> None:
@@ -239,18 +247,19 @@ class Index:
 
     def segments(self, object_id: int) -> list[Segment]:
         rows = self._db.execute(
-            "SELECT blob, size, crc64, md5 FROM segments WHERE object_id = ? ORDER BY seq",
+            "SELECT blob, size, crc64, md5, data FROM segments WHERE object_id = ? ORDER BY seq",
             (object_id,),
         )
-        return [Segment(blob, size, _u64(crc), md5) for blob, size, crc, md5 in rows]
+        return [Segment(blob, size, _u64(crc), md5, data) for blob, size, crc, md5, data in rows]
 
     def remove_object(self, bucket: str, key: str) -> list[str] | None:
-        """Delete an object's rows; the blob ids it used, or None when there was none."""
+        """Delete an object's rows; the ids of the blob files it used, or None when there was
+        no object."""
         found = self.find_object(bucket, key)
         if found is None:
             return None
         object_id = found[0]
-        blobs = [segment.blob for segment in self.segments(object_id)]
+        blobs = [segment.blob for segment in self.segments(object_id) if segment.has_file]
         self._db.execute("DELETE FROM segments WHERE object_id = ?", (object_id,))
         self._db.execute("DELETE FROM objects WHERE id = ?", (object_id,))
         return blobs
@@ -288,10 +297,10 @@ class Index:
 
     def _add_segments(self, object_id: int, first: int, segments: list[Segment]) -> None:
         self._db.executemany(
-            "INSERT INTO segments (object_id, seq, blob, size, crc64, md5)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO segments (object_id, seq, blob, size, crc64, md5, data)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
             [
-                (object_id, first + n, s.blob, s.size, _i64(s.crc64), s.md5)
+                (object_id, first + n, s.blob, s.size, _i64(s.crc64), s.md5, s.data)
                 for n, s in enumerate(segments)
             ],
         )
@@ -357,35 +366,37 @@ class Index:
         self._db.execute("DELETE FROM uploads WHERE upload_id = ?", (upload_id,))
 
     @staticmethod
-    def _part(row: Row) -> tuple[PartMeta, str]:
-        number, size, md5, crc, last_modified, blob = row
-        return PartMeta(number, size, etag_from_md5(md5), md5, _u64(crc), last_modified), blob
+    def _part(row: Row) -> tuple[PartMeta, Segment]:
+        number, size, md5, crc, last_modified, blob, data = row
+        part = PartMeta(number, size, etag_from_md5(md5), md5, _u64(crc), last_modified)
+        return part, Segment(blob, size, part.crc64, md5, data)
 
-    def parts(self, upload_id: str) -> list[tuple[PartMeta, str]]:
-        """Every part of an upload with its blob id, by part number."""
+    def parts(self, upload_id: str) -> list[tuple[PartMeta, Segment]]:
+        """Every part of an upload with its blob, by part number."""
         rows = self._db.execute(
             f"SELECT {_PART_COLUMNS} FROM parts WHERE upload_id = ? ORDER BY part_number",
             (upload_id,),
         )
         return [self._part(row) for row in rows]
 
-    def set_part(self, upload_id: str, part: PartMeta, blob: str) -> str | None:
-        """Store a part, replacing one with the same number; the replaced blob id."""
+    def set_part(self, upload_id: str, part: PartMeta, segment: Segment) -> str | None:
+        """Store a part, replacing one with the same number; the replaced blob file's id."""
         old = self._one(
-            "SELECT blob FROM parts WHERE upload_id = ? AND part_number = ?",
+            "SELECT blob FROM parts WHERE upload_id = ? AND part_number = ? AND data IS NULL",
             upload_id,
             part.part_number,
         )
         self._db.execute(
             "INSERT OR REPLACE INTO parts (upload_id, part_number, blob, size, crc64, md5,"
-            " last_modified) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            " data, last_modified) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 upload_id,
                 part.part_number,
-                blob,
+                segment.blob,
                 part.size,
                 _i64(part.crc64),
                 part.md5,
+                segment.data,
                 part.last_modified,
             ),
         )
@@ -448,8 +459,11 @@ class Index:
     # --- the whole index --------------------------------------------------------------------
 
     def blob_ids(self) -> set[str]:
-        """Every blob id the index references (segments and parts)."""
-        rows = self._db.execute("SELECT blob FROM segments UNION ALL SELECT blob FROM parts")
+        """Every blob file id the index references (segments and parts kept in files)."""
+        rows = self._db.execute(
+            "SELECT blob FROM segments WHERE data IS NULL"
+            " UNION ALL SELECT blob FROM parts WHERE data IS NULL"
+        )
         return {row[0] for row in rows}
 
     def clear(self) -> None:

@@ -3,7 +3,9 @@
 The commit order is the design (style.md rule 5); every upload follows it:
 
 1. The body streams into ``tmp/<id>`` through a ``FileBlobWriter`` that hashes MD5 and
-   CRC-64 as bytes pass. Nothing refers to the file.
+   CRC-64 as bytes pass. Nothing refers to the file. (A body of at most
+   ``blobs.INLINE_LIMIT`` bytes stays in memory instead and skips step 2: its bytes go
+   into the index row in step 3, in the same transaction as everything else.)
 2. ``os.replace`` moves it to ``blobs/<id[:2]>/<id>``. Still nothing refers to it.
 3. One SQLite transaction checks the preconditions (bucket, upload, append position,
    ``forbid_overwrite``…) and makes the bytes visible: the object row and its segments,
@@ -20,8 +22,8 @@ and the disk does not leak. ``tests/storage/test_crash.py`` kills a child at eac
 
 Durability target: a process crash (``kill -9``), not power loss. Blob files are not
 fsynced (an fsync per upload would dominate small-PUT throughput), and SQLite runs in WAL
-mode with ``synchronous=NORMAL``: committed rows and written bytes survive the process, a
-power cut may lose the latest ones, which an emulator can afford.
+mode with ``synchronous=OFF``: committed rows and written bytes survive the process, a
+power cut may lose them, which an emulator can afford.
 
 No data is copied once stored: CompleteMultipartUpload turns the chosen parts' blobs into
 the object's segments, its ETag from the stored part MD5s and its CRC-64 by combining the
@@ -69,7 +71,7 @@ from emulator.storage.base import (
     UploadMeta,
     UploadPage,
 )
-from emulator.storage.blobs import BlobStore, FileBlobWriter, Segment
+from emulator.storage.blobs import INLINE_LIMIT, BlobStore, FileBlobWriter, Segment
 from emulator.storage.index import Index
 
 if TYPE_CHECKING:
@@ -81,9 +83,9 @@ T = TypeVar("T")
 
 
 def _choose_parts(
-    uploaded: list[tuple[PartMeta, str]],
+    uploaded: list[tuple[PartMeta, Segment]],
     parts: Sequence[tuple[int, str]] | None,
-) -> list[tuple[PartMeta, str]]:
+) -> list[tuple[PartMeta, Segment]]:
     """The parts a completion names, checked as rest-api.md §11 says."""
     if parts is None:
         if not uploaded:
@@ -95,7 +97,7 @@ def _choose_parts(
         numbers = [number for number, _ in parts]
         if any(later <= earlier for earlier, later in pairwise(numbers)):
             raise errors.InvalidPartOrder()
-        by_number = {part.part_number: (part, blob) for part, blob in uploaded}
+        by_number = {part.part_number: (part, segment) for part, segment in uploaded}
         chosen = []
         for number, etag in parts:
             found = by_number.get(number)
@@ -118,12 +120,14 @@ def _same_version(a: ObjectMeta, b: ObjectMeta) -> bool:
 class Store:
     """Buckets, objects and uploads under ``data_dir`` (created if missing)."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, *, inline_limit: int = INLINE_LIMIT) -> None:
+        """Open (or create) the store; ``inline_limit`` 0 puts every body in a file."""
         data_dir.mkdir(parents=True, exist_ok=True)
         self.data_dir = data_dir
         self._lock = threading.Lock()
         self._closed = False
-        self._blobs = BlobStore(data_dir)  # takes the directory's lock file
+        self._buckets: dict[str, BucketMeta] = {}
+        self._blobs = BlobStore(data_dir, inline_limit)  # takes the directory's lock file
         try:
             self._index = Index(data_dir / "index.sqlite3")
             self._blobs.sweep(self._index.blob_ids())
@@ -141,9 +145,14 @@ class Store:
     # --- helpers (called with the lock held) ---------------------------------------------------
 
     def _need_bucket(self, name: str) -> BucketMeta:
-        bucket = self._index.bucket(name)
+        # Every request asks for its bucket, and buckets rarely change: cache the rows,
+        # and forget them all whenever any bucket changes (create, delete, CORS, reset).
+        bucket = self._buckets.get(name)
         if bucket is None:
-            raise errors.NoSuchBucket(BucketName=name)
+            bucket = self._index.bucket(name)
+            if bucket is None:
+                raise errors.NoSuchBucket(BucketName=name)
+            self._buckets[name] = bucket
         return bucket
 
     def _need_upload(self, upload: UploadMeta) -> None:
@@ -170,7 +179,8 @@ class Store:
                 with self._index.transaction():
                     result, garbage = change(segment)
             except BaseException:
-                self._blobs.unlink([segment.blob])
+                if segment.has_file:
+                    self._blobs.unlink([segment.blob])
                 raise
         self._blobs.unlink(garbage)
         return result
@@ -183,8 +193,11 @@ class Store:
 
     def create_bucket(self, name: str, now: float) -> BucketMeta:
         with self._lock, self._index.transaction():
+            self._buckets.clear()
             self._index.add_bucket(name, now)
-            return self._need_bucket(name)
+            bucket = self._index.bucket(name)
+            assert bucket is not None  # just inserted (or already there)
+            return bucket
 
     def get_bucket(self, name: str) -> BucketMeta:
         with self._lock:
@@ -195,11 +208,13 @@ class Store:
             self._need_bucket(name)
             if self._index.bucket_in_use(name):
                 raise errors.BucketNotEmpty(BucketName=name)
+            self._buckets.clear()
             self._index.remove_bucket(name)
 
     def set_bucket_cors(self, name: str, cors_xml: str | None) -> None:
         with self._lock, self._index.transaction():
             self._need_bucket(name)
+            self._buckets.clear()
             self._index.set_cors(name, cors_xml)
 
     # --- objects -------------------------------------------------------------------------------
@@ -281,6 +296,11 @@ class Store:
                 break
             low, high = max(start, offset), min(end, offset + segment.size)
             if low < high:
+                if segment.data is not None:
+                    for at in range(low - offset, high - offset, chunk_size):
+                        yield segment.data[at : min(at + chunk_size, high - offset)]
+                    offset += segment.size
+                    continue
                 try:
                     yield from self._blobs.read(
                         segment.blob, low - offset, high - offset, chunk_size
@@ -321,8 +341,12 @@ class Store:
                     self._refuse_overwrite(dst_bucket, dst_key, forbid_overwrite)
                     segments = []
                     for segment in self._index.segments(found[0]):
-                        linked.append(self._blobs.link(segment.blob))
-                        segments.append(dataclasses.replace(segment, blob=linked[-1]))
+                        if segment.has_file:
+                            linked.append(self._blobs.link(segment.blob))
+                            new_id = linked[-1]
+                        else:  # kept in the index: the row carries its bytes along
+                            new_id = uuid.uuid4().hex
+                        segments.append(dataclasses.replace(segment, blob=new_id))
                     garbage = self._index.remove_object(dst_bucket, dst_key) or []
                     meta = dataclasses.replace(
                         found[1],
@@ -428,7 +452,7 @@ class Store:
                 segment.crc64,
                 now,
             )
-            replaced = self._index.set_part(upload.upload_id, part, segment.blob)
+            replaced = self._index.set_part(upload.upload_id, part, segment)
             return part, [] if replaced is None else [replaced]
 
         return self._commit(blob, change)
@@ -453,7 +477,7 @@ class Store:
             uploaded = self._index.parts(upload.upload_id)
             chosen = _choose_parts(uploaded, parts)
             self._refuse_overwrite(upload.bucket, upload.key, forbid_overwrite)
-            segments = [Segment(blob, part.size, part.crc64, part.md5) for part, blob in chosen]
+            segments = [segment for _, segment in chosen]
             crc = 0
             for segment in segments:
                 crc = crc64_combine(crc, segment.crc64, segment.size)
@@ -471,7 +495,7 @@ class Store:
             garbage = self._index.remove_object(upload.bucket, upload.key) or []
             self._index.add_object(meta, segments)
             kept = {segment.blob for segment in segments}
-            garbage += [blob for _, blob in uploaded if blob not in kept]
+            garbage += [s.blob for _, s in uploaded if s.blob not in kept and s.has_file]
             self._index.remove_upload(upload.upload_id)
         self._blobs.unlink(garbage)
         return meta
@@ -479,7 +503,7 @@ class Store:
     def abort_upload(self, upload: UploadMeta) -> None:
         with self._lock, self._index.transaction():
             self._need_upload(upload)
-            garbage = [blob for _, blob in self._index.parts(upload.upload_id)]
+            garbage = [s.blob for _, s in self._index.parts(upload.upload_id) if s.has_file]
             self._index.remove_upload(upload.upload_id)
         self._blobs.unlink(garbage)
 
@@ -508,6 +532,7 @@ class Store:
         with ``NoSuchBucket``/``NoSuchUpload`` or lands in a recreated bucket.
         """
         with self._lock:
+            self._buckets.clear()
             with self._index.transaction():
                 self._index.clear()
                 for name in buckets:

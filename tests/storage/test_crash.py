@@ -15,6 +15,7 @@ import pytest
 
 from emulator import errors
 from emulator.protocol.checksums import crc64
+from emulator.storage.blobs import INLINE_LIMIT
 from emulator.storage.store import MIN_PART_SIZE, Store
 from tests.conftest import ROOT
 
@@ -38,6 +39,8 @@ def put(store, key, data):
     blob = store.new_blob()
     blob.write(data)
     return store.put_object("b", key, blob, ObjectAttrs(), time.time())
+
+PAD = b"." * 65536  # with it every body is over INLINE_LIMIT, so it goes through files
 
 store = Store(Path(sys.argv[1]))
 store.create_bucket("b", 1.0)
@@ -69,6 +72,10 @@ def run_until_killed(data_dir: Path, body: str) -> str:
 def files(data_dir: Path, area: str) -> list[Path]:
     pattern = "*/*" if area == "blobs" else "*"
     return list((data_dir / area).glob(pattern))
+
+
+PAD = b"." * 65536  # the children's PAD
+assert len(PAD) + 1 > INLINE_LIMIT
 
 
 @contextmanager
@@ -118,7 +125,7 @@ class TestCrashBeforeCommit:
             tmp_path,
             """
             Index.add_object = die
-            put(store, "k", b"data")
+            put(store, "k", PAD + b"data")
         """,
         )
         assert len(files(tmp_path, "blobs")) == 1 and files(tmp_path, "tmp") == []
@@ -132,15 +139,15 @@ class TestCrashBeforeCommit:
         run_until_killed(
             tmp_path,
             """
-            put(store, "k", b"old version")
+            put(store, "k", PAD + b"old version")
             Index.add_object = die
-            put(store, "k", b"new version")
+            put(store, "k", PAD + b"new version")
         """,
         )
         assert len(files(tmp_path, "blobs")) == 2
         with reopened(tmp_path) as store:
-            assert content(store, "k") == b"old version"
-            assert store.head_object("b", "k").crc64 == crc64(b"old version")
+            assert content(store, "k") == PAD + b"old version"
+            assert store.head_object("b", "k").crc64 == crc64(PAD + b"old version")
             assert_clean(store, tmp_path)
             assert len(files(tmp_path, "blobs")) == 1
 
@@ -149,14 +156,14 @@ class TestCrashBeforeCommit:
         run_until_killed(
             tmp_path,
             """
-            put(store, "src", b"source")
+            put(store, "src", PAD + b"source")
             Index.add_object = die
             store.copy_object("b", "src", "b", "dst", None, 2.0)
         """,
         )
         with reopened(tmp_path) as store:
             assert [o.key for o in store.list_objects("b").objects] == ["src"]
-            assert content(store, "src") == b"source"
+            assert content(store, "src") == PAD + b"source"
             assert_clean(store, tmp_path)
 
     def test_interrupted_completion_keeps_the_upload(self, tmp_path: Path) -> None:
@@ -183,6 +190,21 @@ class TestCrashBeforeCommit:
             assert content(store, "mp") == b"\x01" * MIN_PART_SIZE + b"\x02" * MIN_PART_SIZE
             assert_clean(store, tmp_path)
 
+    def test_interrupted_small_overwrite_keeps_the_old_version(self, tmp_path: Path) -> None:
+        """A body small enough to live in the index: killed mid-commit, the old one stays."""
+        run_until_killed(
+            tmp_path,
+            """
+            put(store, "k", b"old small")
+            Index.add_object = die
+            put(store, "k", b"new small")
+        """,
+        )
+        assert files(tmp_path, "blobs") == [] and files(tmp_path, "tmp") == []
+        with reopened(tmp_path) as store:
+            assert content(store, "k") == b"old small"
+            assert_clean(store, tmp_path)
+
 
 class TestCrashAfterCommit:
     """Once the index has committed, a kill loses nothing and leaks nothing."""
@@ -192,14 +214,14 @@ class TestCrashAfterCommit:
         run_until_killed(
             tmp_path,
             """
-            put(store, "k", b"old")
+            put(store, "k", PAD + b"old")
             BlobStore.unlink = die
-            put(store, "k", b"new")
+            put(store, "k", PAD + b"new")
         """,
         )
         assert len(files(tmp_path, "blobs")) == 2
         with reopened(tmp_path) as store:
-            assert content(store, "k") == b"new"
+            assert content(store, "k") == PAD + b"new"
             assert_clean(store, tmp_path)
             assert len(files(tmp_path, "blobs")) == 1
 

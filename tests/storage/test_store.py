@@ -38,7 +38,7 @@ from emulator.protocol.checksums import (
     multipart_etag,
 )
 from emulator.storage.base import ObjectAttrs, ObjectMeta, UploadMeta
-from emulator.storage.blobs import BlobStore
+from emulator.storage.blobs import INLINE_LIMIT, BlobStore
 from emulator.storage.store import MIN_PART_SIZE, Store
 
 BUCKETS = ("b1", "b2")
@@ -278,12 +278,13 @@ class StoreMachine(RuleBasedStateMachine):
     """Drives a Store and a dict model with the same operations and compares them."""
 
     uploads = Bundle("uploads")
+    inline_limit = INLINE_LIMIT  # small bodies in the index, large ones in files
 
     @initialize()
     def start(self) -> None:
         self.root = Path(tempfile.mkdtemp(prefix="store-model-"))
         self.data_dir = self.root / "data"
-        self.store = Store(self.data_dir)
+        self.store = Store(self.data_dir, inline_limit=self.inline_limit)
         self.clock = 0.0
         self.objects: dict[str, dict[str, ModelObject]] = {b: {} for b in BUCKETS}
         self.model_uploads: dict[str, ModelUpload] = {}
@@ -482,7 +483,7 @@ class StoreMachine(RuleBasedStateMachine):
     @rule()
     def reopen(self) -> None:
         self.store.close()
-        self.store = Store(self.data_dir)
+        self.store = Store(self.data_dir, inline_limit=self.inline_limit)
 
     # checks
 
@@ -610,6 +611,22 @@ class TestStoreAgainstModel(StoreMachine.TestCase):  # type: ignore[valid-type,m
     """Random sequences of operations, reopens included, agree with the dict model."""
 
 
+class FilesOnlyMachine(StoreMachine):
+    inline_limit = 0  # every body in a file
+
+
+FilesOnlyMachine.TestCase.settings = settings(
+    max_examples=40,
+    stateful_step_count=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+
+
+class TestFilesOnlyStoreAgainstModel(FilesOnlyMachine.TestCase):  # type: ignore[valid-type,misc]
+    """The same, with every body kept in a blob file."""
+
+
 # --- examples ------------------------------------------------------------------------------------
 
 
@@ -620,10 +637,70 @@ def _data_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture(name="store")
 def _store(data_dir: Path) -> Iterator[Store]:
-    store = Store(data_dir)
+    # These examples count blob files, so every body goes to a file; the model test
+    # (default limit) and TestInlineBodies cover bodies kept in the index.
+    store = Store(data_dir, inline_limit=0)
     store.create_bucket("b", 1.0)
     yield store
     store.close()
+
+
+class TestInlineBodies:
+    """Bodies up to INLINE_LIMIT live in the index: no file, same bytes and digests."""
+
+    @pytest.fixture(name="mixed")
+    def _mixed(self, data_dir: Path) -> Iterator[Store]:
+        store = Store(data_dir)
+        store.create_bucket("b", 1.0)
+        yield store
+        store.close()
+
+    def test_small_body_has_no_file(self, mixed: Store, data_dir: Path) -> None:
+        """A 1 KiB object is readable, ranged, and leaves no blob or temp file."""
+        data = bytes(range(256)) * 4
+        meta = put(mixed, "b", "small", data)
+        assert blob_files(data_dir) == set() and temp_files(data_dir) == []
+        assert read(mixed, meta) == data
+        assert b"".join(mixed.read_object(meta, 10, 20, chunk_size=3)) == data[10:20]
+        assert meta.crc64 == crc64(data)
+
+    def test_limit_is_inclusive_and_larger_spills(self, mixed: Store, data_dir: Path) -> None:
+        """INLINE_LIMIT bytes stay inline; one byte more is a file; both read back."""
+        at_limit, over = b"a" * INLINE_LIMIT, b"b" * (INLINE_LIMIT + 1)
+        put(mixed, "b", "at", at_limit)
+        assert blob_files(data_dir) == set()
+        put(mixed, "b", "over", over)
+        assert len(blob_files(data_dir)) == 1
+        assert read(mixed, mixed.head_object("b", "at")) == at_limit
+        assert read(mixed, mixed.head_object("b", "over")) == over
+
+    def test_overwrites_between_kinds(self, mixed: Store, data_dir: Path) -> None:
+        """A file replaced by an inline body is unlinked; the reverse works too."""
+        put(mixed, "b", "k", b"f" * (INLINE_LIMIT + 1))
+        put(mixed, "b", "k", b"small")
+        assert blob_files(data_dir) == set()
+        put(mixed, "b", "k", b"g" * (INLINE_LIMIT + 5))
+        assert read(mixed, mixed.head_object("b", "k")) == b"g" * (INLINE_LIMIT + 5)
+        assert blob_files(data_dir) == mixed._index.blob_ids()
+
+    def test_copy_append_and_multipart_mix(self, mixed: Store, data_dir: Path) -> None:
+        """Copy carries inline bytes; appends and a small last part mix with files."""
+        put(mixed, "b", "src", b"inline source")
+        mixed.copy_object("b", "src", "b", "dst", None, 2.0)
+        assert read(mixed, mixed.head_object("b", "dst")) == b"inline source"
+        for position, chunk in ((0, b"x" * 10), (10, b"y" * (INLINE_LIMIT + 1))):
+            blob = mixed.new_blob()
+            blob.write(chunk)
+            mixed.append_object("b", "log", position, blob, ObjectAttrs(), 3.0)
+        assert read(mixed, mixed.head_object("b", "log")) == b"x" * 10 + b"y" * (INLINE_LIMIT + 1)
+        upload = mixed.create_upload("b", "mp", ObjectAttrs(), 1.0)
+        put_part(mixed, upload, 1, b"p" * MIN_PART_SIZE)
+        put_part(mixed, upload, 2, b"tail")
+        meta = mixed.complete_upload(upload, None, 4.0)
+        assert read(mixed, meta) == b"p" * MIN_PART_SIZE + b"tail"
+        assert meta.crc64 == crc64(b"p" * MIN_PART_SIZE + b"tail")
+        mixed.delete_object("b", "log")
+        assert blob_files(data_dir) == mixed._index.blob_ids()
 
 
 class TestBlobWriter:
