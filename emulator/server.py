@@ -18,6 +18,7 @@ from typing import Any
 import uvicorn
 
 from emulator.app import create_app
+from emulator.callback.journal import Journal
 from emulator.config import Settings
 from emulator.storage.base import Storage
 
@@ -103,8 +104,29 @@ class EmulatorServer:
         return self
 
     def reset(self) -> None:
-        """Back to the configured buckets, empty."""
+        """Back to the configured buckets, empty, with an empty callback journal."""
         self.storage.reset(self.settings.buckets, time.time())
+        self.journal.clear()
+
+    @property
+    def journal(self) -> Journal:
+        journal: Journal = self.app.state.journal
+        return journal
+
+    @property
+    def callbacks(self) -> list[dict[str, Any]]:
+        """Every callback attempt so far, oldest first (the same JSON as /_emulator/callbacks)."""
+        return self.journal.entries()
+
+    def wait_for_callbacks(self, count: int = 1, timeout: float = 10.0) -> list[dict[str, Any]]:
+        """Block until ``count`` callback attempts are recorded; TimeoutError otherwise."""
+        return list(self.journal.wait_for(count, timeout))
+
+    @property
+    def public_key_pem(self) -> bytes:
+        """The PEM public key that verifies this emulator's callbacks."""
+        pem: bytes = self.app.state.signing_key.public_pem
+        return pem
 
     def stop(self) -> None:
         self._server.should_exit = True

@@ -94,6 +94,11 @@ class TestPutObject:
         journal = httpx.get(f"{oss_emulator.endpoint}/_emulator/callbacks").json()
         assert [entry["verdict"] for entry in journal] == ["success"]
         assert journal[0]["request"]["line"] == "POST /cb?from=test HTTP/1.1"
+        assert journal[0]["upload"]["request_id"] == result.request_id
+        assert journal[0]["response"]["body"] == {"text": '{"Status":"OK","id":42}'}
+        assert journal == oss_emulator.callbacks
+        assert httpx.delete(f"{oss_emulator.endpoint}/_emulator/callbacks").status_code == 204
+        assert oss_emulator.callbacks == []
 
     def test_json_body_with_image_info(
         self, oss_emulator: EmulatorServer, receiver: CallbackReceiver
