@@ -24,6 +24,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from emulator.callback.transport import CallbackTransport
+
 MAX_BODY = 1024 * 1024  # C10 rule 5
 NO_SNI = "0.0.0.0"
 
@@ -43,16 +45,12 @@ class Attempt:
 
 
 def make_client(transport: httpx.AsyncBaseTransport | None = None) -> httpx.AsyncClient:
-    """The callback client: no redirects, no certificate checks, no pooling across URLs."""
-    context = ssl.create_default_context()
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
+    """The callback client: no redirects followed; by default the lean ``CallbackTransport``
+    (one connection per callback, no certificate checks, SNI as asked)."""
     return httpx.AsyncClient(
-        transport=transport,
-        verify=context,
+        transport=transport or CallbackTransport(),
         follow_redirects=False,
         trust_env=False,
-        limits=httpx.Limits(max_keepalive_connections=0),
         timeout=httpx.Timeout(None),
     )
 
