@@ -26,7 +26,10 @@ from emulator.storage.base import Storage
 def bind_socket(host: str, port: int) -> socket.socket:
     """A listening TCP socket on ``(host, port)``; port 0 picks a free one."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY on accepted connections only when the
+    # socket says it is TCP, and without it a response sent as headers then body waits for
+    # the client's delayed ACK (about 40 ms on a keep-alive connection).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     sock.listen(2048)
