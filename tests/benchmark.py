@@ -11,6 +11,9 @@ to a file while computing MD5, which is the least an object store must do. Figur
 2. One 256 MiB streamed PUT (MB/s), and the growth of the server's resident memory;
    targets: ratio >= 0.7, growth < 64 MiB.
 3. CompleteMultipartUpload time for 64 MiB vs 512 MiB in 8 parts; target within 1.5x (R9).
+4. 1 KiB PUTs carrying a callback to a trivial local receiver (another process) against
+   the same PUTs without: the throughput ratio, and the p50 latency the callback adds
+   beyond the receiver's own time (target <= 2 ms).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import asyncio
 import base64
 import hashlib
 import hmac
+import json
 import os
 import re
 import socket
@@ -159,10 +163,17 @@ def start_bare(directory: Path) -> ServerProcess:
 # --- a small HTTP/1.1 client (keep-alive, signed V1) --------------------------------------
 
 
-def v1_headers(method: str, key: str, content_type: str = "", sub: str = "") -> dict[str, str]:
+def v1_headers(
+    method: str,
+    key: str,
+    content_type: str = "",
+    sub: str = "",
+    oss_headers: dict[str, str] | None = None,
+) -> dict[str, str]:
     date = formatdate(usegmt=True)
     resource = f"/{BUCKET}/{key}" + (f"?{sub}" if sub else "")
-    to_sign = f"{method}\n\n{content_type}\n{date}\n{resource}"
+    canonical = "".join(f"{k.lower()}:{v}\n" for k, v in sorted((oss_headers or {}).items()))
+    to_sign = f"{method}\n\n{content_type}\n{date}\n{canonical}{resource}"
     signature = base64.b64encode(hmac.new(SK.encode(), to_sign.encode(), hashlib.sha1).digest())
     headers = {"Date": date, "Authorization": f"OSS {AK}:{signature.decode()}"}
     if content_type:
@@ -182,10 +193,10 @@ async def request(
     size = len(body) if isinstance(body, bytes) else length
     head = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", f"Content-Length: {size}"]
     head += [f"{k}: {v}" for k, v in headers.items()]
-    writer.write(("\r\n".join(head) + "\r\n\r\n").encode())
-    if isinstance(body, bytes):
-        writer.write(body)
+    if isinstance(body, bytes):  # one write, as HTTP clients send small requests
+        writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + body)
     else:
+        writer.write(("\r\n".join(head) + "\r\n\r\n").encode())
         for chunk in body():  # type: ignore[attr-defined]
             writer.write(chunk)
             await writer.drain()
@@ -201,14 +212,17 @@ async def request(
     return status, payload
 
 
-def small_put_requests(signed: bool, connection: int, count: int) -> list[bytes]:
+def small_put_requests(
+    signed: bool, connection: int, count: int, extra: dict[str, str] | None = None
+) -> list[bytes]:
     """Whole 1 KiB PUT requests, built (and signed) before the clock starts, so the client
     spends its time on the wire, not on signing."""
     body = os.urandom(1024)
     requests = []
     for i in range(count):
         key = f"small/{connection}/{i}"
-        headers = v1_headers("PUT", key) if signed else {}
+        extra = extra or {}
+        headers = {**v1_headers("PUT", key, oss_headers=extra), **extra} if signed else {}
         head = [f"PUT /{BUCKET}/{key} HTTP/1.1", "Host: 127.0.0.1", "Content-Length: 1024"]
         head += [f"{k}: {v}" for k, v in headers.items()]
         requests.append(("\r\n".join(head) + "\r\n\r\n").encode() + body)
@@ -227,10 +241,16 @@ async def read_response(reader: asyncio.StreamReader) -> int:
 
 
 async def put_throughput(
-    server: ServerProcess, signed: bool, seconds: float, connections: int = 8
+    server: ServerProcess,
+    signed: bool,
+    seconds: float,
+    connections: int = 8,
+    extra: dict[str, str] | None = None,
 ) -> tuple[float, float]:
     """Requests per second, and the server's CPU use (1.0 = one core) meanwhile."""
-    prepared = [small_put_requests(signed, n, int(seconds * 1200)) for n in range(connections)]
+    prepared = [
+        small_put_requests(signed, n, int(seconds * 1200), extra) for n in range(connections)
+    ]
     done = 0
     stop_at = 0.0
 
@@ -331,6 +351,100 @@ async def multipart_complete_time(port: int, total: int, parts: int = 8) -> floa
     return elapsed
 
 
+# --- callbacks -------------------------------------------------------------------------------
+
+
+def serve_receiver(port_file: Path) -> None:
+    """A trivial application server: answers every POST with {"Status":"OK"} at once, and
+    reports how long it held each request (from its first byte to the answer) in a header."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:
+            line = await reader.readline()
+            if not line:
+                break
+            start = time.perf_counter()
+            length = 0
+            while (header := await reader.readline()) not in (b"\r\n", b""):
+                if header[:15].lower() == b"content-length:":
+                    length = int(header[15:])
+            await reader.readexactly(length)
+            body = b'{"Status":"OK"}'
+            held = (time.perf_counter() - start) * 1e6
+            writer.write(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                + f"Content-Length: {len(body)}\r\nX-Held-Us: {held:.0f}\r\n".encode()
+                + b"Connection: close\r\n\r\n"
+                + body
+            )
+            await writer.drain()
+            break
+        writer.close()
+
+    async def main() -> None:
+        server = await asyncio.start_server(handle, "127.0.0.1", 0)
+        port_file.write_text(str(server.sockets[0].getsockname()[1]))
+        await server.serve_forever()
+
+    asyncio.run(main())
+
+
+def start_receiver(directory: Path) -> ServerProcess:
+    port_file = directory / "receiver-port"
+    server = ServerProcess(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from pathlib import Path; from tests.benchmark import serve_receiver; "
+            "serve_receiver(Path(sys.argv[1]))",
+            str(port_file),
+        ],
+        None,
+        port_file,
+    )
+    server.wait_ready()
+    return server
+
+
+def callback_headers(receiver_port: int) -> dict[str, str]:
+    callback = {
+        "callbackUrl": f"http://127.0.0.1:{receiver_port}/cb",
+        "callbackBody": "bucket=${bucket}&object=${object}&etag=${etag}&size=${size}",
+    }
+    encoded = base64.b64encode(json.dumps(callback).encode()).decode()
+    return {"x-oss-callback": encoded}
+
+
+async def put_latencies(port: int, count: int, extra: dict[str, str]) -> list[float]:
+    """Sequential 1 KiB PUTs on one connection; seconds each."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    body = os.urandom(1024)
+    latencies = []
+    for i in range(count):
+        key = f"lat/{i}"
+        headers = {**v1_headers("PUT", key, oss_headers=extra), **extra}
+        start = time.perf_counter()
+        status, _ = await request(reader, writer, "PUT", f"/{BUCKET}/{key}", headers, body)
+        latencies.append(time.perf_counter() - start)
+        assert status == 200, status
+    writer.close()
+    return latencies
+
+
+def journal_held_ms(port: int) -> list[float]:
+    """The receiver's own time per callback, from the X-Held-Us header in the journal."""
+    import urllib.request
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/_emulator/callbacks") as answer:
+        entries = json.load(answer)
+    held = []
+    for entry in entries:
+        for name, value in entry["response"]["headers"]:
+            if name.lower() == "x-held-us":
+                held.append(int(value) / 1000)
+    return held
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="shorter runs, smaller objects")
@@ -365,6 +479,24 @@ def main(argv: list[str] | None = None) -> int:
             bare_mbs, bare_growth = asyncio.run(big_put(bare, False, big))
             small_mp = asyncio.run(multipart_complete_time(emulator.port, 64 << 20))
             large_mp = asyncio.run(multipart_complete_time(emulator.port, 512 << 20))
+            bare.stop()
+            receiver = start_receiver(root)
+            with_cb = callback_headers(receiver.port)
+            cb_rounds = [
+                (
+                    asyncio.run(put_throughput(emulator, True, seconds / 2, extra=with_cb))[0],
+                    asyncio.run(put_throughput(emulator, True, seconds / 2))[0],
+                )
+                for _ in range(2)
+            ]
+            cb_rps = statistics.mean(r[0] for r in cb_rounds)
+            plain_rps = statistics.mean(r[1] for r in cb_rounds)
+            count = 200 if args.quick else 1000
+            asyncio.run(put_latencies(emulator.port, 50, {}))  # warm up both paths
+            plain_lat = asyncio.run(put_latencies(emulator.port, count, {}))
+            cb_lat = asyncio.run(put_latencies(emulator.port, count, with_cb))
+            held = journal_held_ms(emulator.port)
+            receiver.stop()
         finally:
             emulator.stop()
             bare.stop()
@@ -381,6 +513,15 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"Complete 8 parts: 64 MiB {small_mp * 1000:.1f} ms, 512 MiB {large_mp * 1000:.1f} ms, "
         f"ratio {large_mp / small_mp:.2f} (target <= 1.5)"
+    )
+    p50_plain = statistics.median(plain_lat) * 1000
+    p50_cb = statistics.median(cb_lat) * 1000
+    p50_held = statistics.median(held) if held else 0.0
+    print(
+        f"1 KiB PUT with callback: {cb_rps:.0f} req/s vs {plain_rps:.0f} without, ratio "
+        f"{cb_rps / plain_rps:.2f}; p50 latency {p50_cb:.2f} ms vs {p50_plain:.2f} ms, "
+        f"receiver's own p50 {p50_held:.3f} ms: the callback adds "
+        f"{p50_cb - p50_plain - p50_held:.2f} ms (target <= 2)"
     )
     return 0
 
