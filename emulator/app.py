@@ -87,6 +87,7 @@ def create_app(
         transport: the httpx transport callbacks go through (tests inject one).
     """
     clock = clock or time.time
+    signing_key = keys.load_or_create(settings.data_dir, settings.callback_private_key)
     if storage is None:
         from emulator.storage.store import Store
 
@@ -103,7 +104,7 @@ def create_app(
     app.state.clock = clock
     app.state.request_ids = RequestIds(settings.seed)
     app.state.bound_port = settings.port
-    app.state.signing_key = keys.load_or_create(settings.data_dir, settings.callback_private_key)
+    app.state.signing_key = signing_key
     app.state.journal = Journal()
     app.state.callback_transport = transport
     app.state.callback_client = None

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 import uvicorn
 
 from emulator.app import create_app
+from emulator.callback.keys import SigningKeyError
 from emulator.config import ConfigError, Settings, parse_args
 from emulator.server import bind_socket, uvicorn_config
 
@@ -67,7 +68,12 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     settings = dataclasses.replace(settings, port=sock.getsockname()[1])
     try:
         app = create_app(settings)
-    except OSError as exc:
+    except SigningKeyError as exc:
+        sock.close()
+        print(f"oss-emulator: --callback-private-key: {exc}", file=sys.stderr)
+        return 2
+    except (OSError, RuntimeError) as exc:  # unwritable, or in use by another emulator
+        sock.close()
         print(f"oss-emulator: --data-dir: {exc}", file=sys.stderr)
         return 2
     print(banner(settings, settings.base_url()), flush=True)

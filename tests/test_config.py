@@ -106,6 +106,32 @@ class TestCommandLine:
         assert main(["--port", "nope"], {}) == 2
         assert "--port" in capsys.readouterr().err
 
+    def test_bad_callback_key_exits_2(self, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+        """A key file that is not a PEM private key names --callback-private-key."""
+        bad = tmp_path / "key.pem"
+        bad.write_text("not a key")
+        argv = [
+            "--port",
+            "0",
+            "--data-dir",
+            str(tmp_path / "d"),
+            "--callback-private-key",
+            str(bad),
+        ]
+        assert main(argv, {}) == 2
+        assert "--callback-private-key" in capsys.readouterr().err
+
+    def test_data_dir_in_use_exits_2(self, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+        """A second emulator on the same data directory is refused with a clear message."""
+        from emulator.storage.store import Store
+
+        store = Store(tmp_path / "d")
+        try:
+            assert main(["--port", "0", "--data-dir", str(tmp_path / "d")], {}) == 2
+        finally:
+            store.close()
+        assert "--data-dir" in capsys.readouterr().err
+
     def test_banner_names_url_credentials_and_sdks(self) -> None:
         """The banner shows the URL, both keys and a snippet for each SDK."""
         settings = Settings(access_key_id="AKX", access_key_secret="SKX", security_token="TOK")
