@@ -2,11 +2,14 @@
 
 Order for every request (rest-api.md §3 dispatch table):
 
-1. ``OPTIONS``: CORS preflight, before authentication (R8).
-2. Control endpoints and the callback public key, on requests that name no bucket (S2).
-3. ``routing.resolve`` gives the candidate readings (R1); ``auth.verify`` picks the one
-   whose signature verifies (skipped with ``--auth off``: the first reading is used).
-4. The operation's handler from ``handlers.HANDLERS``.
+1. The local STS (S1): a ``Host`` of ``sts.…``, or an STS-looking request that names no
+   bucket (``sts.service.is_sts_request``), is answered by ``handlers.sts`` in STS's JSON.
+2. ``OPTIONS``: CORS preflight, before authentication (R8).
+3. Control endpoints and the callback public key, on requests that name no bucket (S2).
+4. ``routing.resolve`` gives the candidate readings (R1); ``auth.verify`` picks the one
+   whose signature verifies against the keyring (the configured pair and the local STS's
+   temporary pairs; skipped with ``--auth off``: the first reading is used).
+5. The operation's handler from ``handlers.HANDLERS``.
 
 Every ``OSSError`` is rendered in one place, ``error_response`` (R6); every response gets
 ``x-oss-request-id``, ``Date`` and ``Server: AliyunOSS`` (§9.1) and, for a cross-origin
@@ -31,7 +34,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from emulator.auth.model import Credentials, Reading, SignedRequest
+from emulator.auth.keyring import Keyring
+from emulator.auth.model import Credentials, Reading, SignedRequest, parse_query
 from emulator.auth.verify import verify
 from emulator.callback import keys
 from emulator.callback.journal import Journal
@@ -40,10 +44,19 @@ from emulator.errors import OSSError
 from emulator.handlers import HANDLERS
 from emulator.handlers.context import Context
 from emulator.handlers.control import control_handler
+from emulator.handlers.sts import sts_endpoint
 from emulator.protocol import cors, xml
 from emulator.protocol.headers import http_date
-from emulator.routing import Resolved, decode_path, resolve, split_host, virtual_host_bucket
+from emulator.routing import (
+    Operation,
+    Resolved,
+    decode_path,
+    resolve,
+    split_host,
+    virtual_host_bucket,
+)
 from emulator.storage.base import Storage
+from emulator.sts.service import is_sts_request
 
 logger = logging.getLogger("emulator.access")
 
@@ -105,6 +118,10 @@ def create_app(
     app.state.request_ids = RequestIds(settings.seed)
     app.state.bound_port = settings.port
     app.state.signing_key = signing_key
+    # The configured pair and the local STS's temporary pairs (R7, S1).
+    app.state.keyring = Keyring(
+        Credentials(settings.access_key_id, settings.access_key_secret, settings.security_token)
+    )
     app.state.journal = Journal()
     app.state.callback_transport = transport
     app.state.callback_client = None
@@ -128,6 +145,8 @@ async def endpoint(request: Request) -> Response:
     try:
         vh_bucket = virtual_host_bucket(host, settings.virtual_host_base)
         path = decode_path(raw_path)
+        if _is_sts(request, host, path, vh_bucket):  # the local STS answers in its own format
+            return await sts_endpoint(request, now)
         bucket_for_cors = vh_bucket or _path_bucket(path)
         if request.method == "OPTIONS":
             response = _preflight(request, bucket_for_cors)
@@ -141,6 +160,22 @@ async def endpoint(request: Request) -> Response:
         )
     _finish(request, response, request_id, now, bucket_for_cors)
     return response
+
+
+def _is_sts(request: Request, host: str, path: str, vh_bucket: str | None) -> bool:
+    """STS or OSS, from the request line and headers only (S1; body not read yet)."""
+    names: frozenset[str] = frozenset()
+    if path == "/":  # only there can a query parameter make a request STS
+        query = parse_query(request.scope.get("query_string", b"").decode("latin-1"))
+        names = frozenset(name for name, _ in query)
+    return is_sts_request(
+        host,
+        path,
+        names_bucket=vh_bucket is not None,
+        method=request.method,
+        query_names=names,
+        headers=request.headers,
+    )
 
 
 def _path_bucket(path: str) -> str | None:
@@ -166,14 +201,12 @@ async def _dispatch(request: Request, raw_path: str, now: float, request_id: str
         virtual_host_bases=settings.virtual_host_base,
     )
     chosen = readings[0]
-    if settings.auth:
-        credentials = Credentials(
-            settings.access_key_id, settings.access_key_secret, settings.security_token
-        )
+    # A PostObject is authenticated by its form's policy signature, not by headers (§8.1).
+    if settings.auth and chosen.operation is not Operation.POST_OBJECT:
         verified = verify(
             signed,
             [Reading(r.bucket, r.key) for r in readings],
-            credentials,
+            request.app.state.keyring,
             now,
             skew_check=settings.clock_skew_check,
         )

@@ -7,7 +7,8 @@ is the wire ``Code``; the status is a class attribute, never derived from anythi
 Hierarchy::
 
     OSSError
-      + AccessDenied, InvalidAccessKeyId, SignatureDoesNotMatch, RequestTimeTooSkewed, ...
+      + AccessDenied, InvalidAccessKeyId, SignatureDoesNotMatch, RequestTimeTooSkewed,
+        SecurityTokenExpired, ...
       + NoSuchBucket, NoSuchKey, NoSuchUpload, ...
       + InvalidArgument, InvalidBucketName, MalformedXML, ...
       + CallbackFailed (status 203: the object is stored, the callback failed)
@@ -83,6 +84,19 @@ class SignatureDoesNotMatch(OSSError):
 class RequestTimeTooSkewed(OSSError):
     status = 403
     message = "The difference between the request time and the current time is too large."
+
+
+class SecurityTokenExpired(OSSError):
+    """A temporary key issued by the local STS, used after its ``Expiration`` (S1).
+
+    Real OSS: 403 ``SecurityTokenExpired``, ``The security token you provided has expired.``,
+    EC 0002-00000007 (an error captured from OSS in developer.aliyun.com/ask/553273; EC page
+    https://help.aliyun.com/en/oss/user-guide/0002-00000007).
+    """
+
+    status = 403
+    message = "The security token you provided has expired."
+    ec = "0002-00000007"
 
 
 class AccessForbidden(OSSError):
@@ -251,6 +265,13 @@ class IncompleteBody(OSSError):
 
     status = 400
     message = "You did not provide the number of bytes specified by the Content-Length HTTP header."
+
+
+class InvalidPolicyDocument(OSSError):
+    """A PostObject policy that cannot be read (PostObject troubleshooting, EC 0006-002xx)."""
+
+    status = 400
+    message = "Invalid Policy: Invalid JSON."
 
 
 class TooManyBuckets(OSSError):

@@ -3,12 +3,18 @@
 ``SignedRequest`` is built by the app from the ASGI scope; everything in ``auth`` takes it
 and returns values (style.md rule 1). Query pairs are decoded with ``unquote_plus`` and kept
 in order, ``k`` and ``k=`` both giving ``("k", "")`` (rest-api.md §1.3).
+
+Credentials are looked up by access key id through a :class:`KeyLookup` (decisions.md R7,
+S1): the app's ``auth.keyring.Keyring`` knows the configured pair and the temporary pairs
+the local STS issued; a single ``Credentials`` is a keyring of one pair.
 """
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 from urllib.parse import unquote_plus
 
 
@@ -78,6 +84,23 @@ class Credentials:
     access_key_secret: str
     security_token: str | None = None
 
+    def find(self, access_key_id: str, now: float) -> Credentials | None:
+        """This pair when ``access_key_id`` is its id (constant time), else None."""
+        if hmac.compare_digest(_utf8(access_key_id), _utf8(self.access_key_id)):
+            return self
+        return None
+
+
+class KeyLookup(Protocol):
+    """Where ``verify`` finds the pair of an access key id (R7, S1).
+
+    ``find`` returns the pair (temporary when it has a security token) or None for an
+    unknown id; it may raise an ``OSSError`` for an id it knows but refuses (an expired
+    temporary key: ``SecurityTokenExpired``).
+    """
+
+    def find(self, access_key_id: str, now: float) -> Credentials | None: ...
+
 
 @dataclass(frozen=True)
 class Verified:
@@ -86,3 +109,7 @@ class Verified:
     reading: Reading
     access_key_id: str
     scheme: str  # "v1-header", "v1-query", "v4-header", "v4-query"
+
+
+def _utf8(text: str) -> bytes:
+    return text.encode("utf-8", "surrogatepass")

@@ -1,13 +1,16 @@
 """Request authentication: scheme dispatch, credential checks, signature match (rest-api.md §3).
 
-``verify`` takes a request as received, the candidate (bucket, key) readings of it, the
-configured key pair and the current time, and returns which reading verified under which
+``verify`` takes a request as received, the candidate (bucket, key) readings of it, a
+keyring (the configured pair and the local STS's temporary pairs, ``auth.keyring``;
+decisions.md R7, S1) and the current time, and returns which reading verified under which
 scheme, or raises the ``OSSError`` a client must see (§3 checks table, §7 details):
 
 - dispatch follows the §3 table (:data:`SCHEMES`); OPTIONS, PostObject and the control
   endpoints are answered by the app before it calls ``verify``;
-- access key id, then the security token of a temporary pair (§6, §17 G6), then
-  presigned expiry or the 15-minute clock skew (§17 G2), then the signature;
+- access key id (unknown: ``InvalidAccessKeyId``; an expired STS key:
+  ``SecurityTokenExpired``, raised by the keyring), then the security token of a
+  temporary pair (§6, §17 G6), then presigned expiry or the 15-minute clock skew
+  (§17 G2), then the signature;
 - readings are tried in order and the first that verifies wins (decisions.md R1); if none
   does, ``SignatureDoesNotMatch`` shows the first reading's string to sign;
 - tolerated client quirks, each tried only after the plain form failed: V1 without
@@ -42,7 +45,7 @@ from itertools import combinations
 
 from emulator.auth import v1, v4
 from emulator.auth.canonical import SUB_RESOURCES, normalized_headers, utf8
-from emulator.auth.model import Credentials, Reading, SignedRequest, Verified
+from emulator.auth.model import Credentials, KeyLookup, Reading, SignedRequest, Verified
 from emulator.errors import (
     AccessDenied,
     InvalidAccessKeyId,
@@ -81,7 +84,7 @@ _BASIC_ISO8601 = re.compile(r"([0-9]{4})([0-9]{2})([0-9]{2})T([0-9]{2})([0-9]{2}
 def verify(
     req: SignedRequest,
     readings: Sequence[Reading],
-    credentials: Credentials,
+    keyring: KeyLookup,
     now: float,
     *,
     skew_check: bool = True,
@@ -91,7 +94,9 @@ def verify(
     Args:
         req: the request as received.
         readings: candidate (bucket, key) readings, virtual-host reading first (R1).
-        credentials: the configured key pair (temporary when it has a security token).
+        keyring: finds the pair of the request's access key id (a single
+            ``Credentials`` is a keyring of one pair); a pair with a security token is
+            temporary.
         now: the current time, epoch seconds.
         skew_check: refuse header-signed requests dated more than 15 minutes from ``now``.
 
@@ -104,6 +109,7 @@ def verify(
         AccessDenied: anonymous request, expired URL, malformed V4 credential, unreadable
             date, unsupported ``Authorization`` scheme.
         InvalidAccessKeyId: unknown access key id, or a missing or wrong security token.
+        SecurityTokenExpired: a temporary key of the local STS past its expiry.
         RequestTimeTooSkewed: header date more than 15 minutes from ``now``.
         SignatureDoesNotMatch: no reading verifies; details show the first reading's
             string to sign.
@@ -112,7 +118,7 @@ def verify(
     if not readings:
         raise ValueError("verify needs at least one reading")
     req = replace(req, headers=normalized_headers(req.headers))
-    return SCHEMES[scheme_of(req)](req, tuple(readings), credentials, now, skew_check)
+    return SCHEMES[scheme_of(req)](req, tuple(readings), keyring, now, skew_check)
 
 
 def scheme_of(req: SignedRequest) -> str:
@@ -151,13 +157,13 @@ def scheme_of(req: SignedRequest) -> str:
 def _v1_header(
     req: SignedRequest,
     readings: tuple[Reading, ...],
-    credentials: Credentials,
+    keyring: KeyLookup,
     now: float,
     skew_check: bool,
 ) -> Verified:
     """``Authorization: OSS <ak>:<signature>`` (§4.1)."""
     access_key_id, provided = v1.parse_authorization(req.headers["authorization"].strip())
-    _check_access_key(access_key_id, credentials)
+    credentials = _credentials(keyring, access_key_id, now)
     # §6: oss2 and ali-oss send x-oss-security-token (signed); v2 a plain security-token.
     headers = req.headers
     _check_token(
@@ -182,7 +188,7 @@ def _v1_header(
 def _v1_query(
     req: SignedRequest,
     readings: tuple[Reading, ...],
-    credentials: Credentials,
+    keyring: KeyLookup,
     now: float,
     skew_check: bool,
 ) -> Verified:
@@ -190,7 +196,7 @@ def _v1_query(
     access_key_id = req.query_value("OSSAccessKeyId") or ""
     # Base64 never contains a space: one here is a '+' the client left unencoded.
     provided = (req.query_value("Signature") or "").replace(" ", "+")
-    _check_access_key(access_key_id, credentials)
+    credentials = _credentials(keyring, access_key_id, now)
     _check_token(credentials, access_key_id, req.query_value("security-token"))
     expires = req.query_value("Expires") or ""
     if not _SECONDS.fullmatch(expires):
@@ -211,14 +217,14 @@ def _v1_query(
 def _v4_header(
     req: SignedRequest,
     readings: tuple[Reading, ...],
-    credentials: Credentials,
+    keyring: KeyLookup,
     now: float,
     skew_check: bool,
 ) -> Verified:
     """``Authorization: OSS4-HMAC-SHA256 Credential=…,Signature=…`` (§5.1)."""
     authorization = v4.parse_authorization(req.headers["authorization"].strip())
     credential = authorization.credential
-    _check_access_key(credential.access_key_id, credentials)
+    credentials = _credentials(keyring, credential.access_key_id, now)
     _check_token(credentials, credential.access_key_id, req.headers.get("x-oss-security-token"))
     timestamp = req.headers.get("x-oss-date", "")
     if skew_check:
@@ -238,13 +244,13 @@ def _v4_header(
 def _v4_query(
     req: SignedRequest,
     readings: tuple[Reading, ...],
-    credentials: Credentials,
+    keyring: KeyLookup,
     now: float,
     skew_check: bool,
 ) -> Verified:
     """``?x-oss-signature-version=OSS4-HMAC-SHA256&x-oss-credential=…`` (§5.4)."""
     credential = v4.parse_credential(req.query_value("x-oss-credential") or "")
-    _check_access_key(credential.access_key_id, credentials)
+    credentials = _credentials(keyring, credential.access_key_id, now)
     _check_token(credentials, credential.access_key_id, req.query_value("x-oss-security-token"))
     timestamp = req.query_value("x-oss-date") or ""
     signed_at = _basic_iso8601(timestamp)
@@ -269,7 +275,7 @@ def _v4_query(
 def _mixed(
     req: SignedRequest,
     readings: tuple[Reading, ...],
-    credentials: Credentials,
+    keyring: KeyLookup,
     now: float,
     skew_check: bool,
 ) -> Verified:
@@ -284,7 +290,7 @@ def _mixed(
 def _oss2(
     req: SignedRequest,
     readings: tuple[Reading, ...],
-    credentials: Credentials,
+    keyring: KeyLookup,
     now: float,
     skew_check: bool,
 ) -> Verified:
@@ -295,7 +301,7 @@ def _oss2(
 def _unsupported(
     req: SignedRequest,
     readings: tuple[Reading, ...],
-    credentials: Credentials,
+    keyring: KeyLookup,
     now: float,
     skew_check: bool,
 ) -> Verified:
@@ -306,7 +312,7 @@ def _unsupported(
 def _anonymous(
     req: SignedRequest,
     readings: tuple[Reading, ...],
-    credentials: Credentials,
+    keyring: KeyLookup,
     now: float,
     skew_check: bool,
 ) -> Verified:
@@ -314,7 +320,7 @@ def _anonymous(
     raise AccessDenied()
 
 
-_Verifier = Callable[[SignedRequest, tuple[Reading, ...], Credentials, float, bool], Verified]
+_Verifier = Callable[[SignedRequest, tuple[Reading, ...], KeyLookup, float, bool], Verified]
 
 # rest-api.md §3, in the order scheme_of tests them.
 SCHEMES: dict[str, _Verifier] = {
@@ -337,9 +343,12 @@ def _equal(left: str, right: str) -> bool:
     return hmac.compare_digest(utf8(left), utf8(right))
 
 
-def _check_access_key(access_key_id: str, credentials: Credentials) -> None:
-    if not _equal(access_key_id, credentials.access_key_id):
+def _credentials(keyring: KeyLookup, access_key_id: str, now: float) -> Credentials:
+    """The pair of ``access_key_id``; unknown ids are refused (§3)."""
+    found = keyring.find(access_key_id, now)
+    if found is None:
         raise InvalidAccessKeyId(OSSAccessKeyId=access_key_id)
+    return found
 
 
 def _check_token(credentials: Credentials, access_key_id: str, presented: str | None) -> None:
