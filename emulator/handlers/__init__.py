@@ -9,16 +9,11 @@ from collections.abc import Awaitable, Callable
 
 from starlette.responses import Response
 
-from emulator import errors
-from emulator.handlers import bucket, multipart, object, service
+from emulator.handlers import bucket, multipart, object, post_object, service
 from emulator.handlers.context import Context
 from emulator.routing import Operation
 
 Handler = Callable[[Context], Awaitable[Response]]
-
-
-async def post_object(ctx: Context) -> Response:
-    raise errors.NotImplemented("PostObject (browser form upload) is not implemented yet.")
 
 
 HANDLERS: dict[Operation, Handler] = {
@@ -35,7 +30,7 @@ HANDLERS: dict[Operation, Handler] = {
     Operation.DELETE_BUCKET_CORS: bucket.delete_bucket_cors,
     Operation.DELETE_MULTIPLE_OBJECTS: bucket.delete_multiple_objects,
     Operation.LIST_MULTIPART_UPLOADS: bucket.list_multipart_uploads,
-    Operation.POST_OBJECT: post_object,
+    Operation.POST_OBJECT: post_object.post_object,
     Operation.PUT_OBJECT: object.put_object,
     Operation.COPY_OBJECT: object.copy_object,
     Operation.GET_OBJECT: object.get_object,

@@ -581,6 +581,17 @@ def render_copy_result(etag: str, last_modified: float) -> bytes:
     return _doc("CopyObjectResult", _el("LastModified", iso8601(last_modified)), _el("ETag", etag))
 
 
+def render_post_response(bucket: str, location: str, key: str, etag: str) -> bytes:
+    """Returns the ``PostResponse`` of a PostObject with ``success_action_status=201`` (§8.4)."""
+    return _doc(
+        "PostResponse",
+        _el("Bucket", bucket),
+        _el("Location", location),
+        _el("Key", key),
+        _el("ETag", etag),
+    )
+
+
 # --- CORS (§12.3) -----------------------------------------------------------------------
 
 
