@@ -9,7 +9,8 @@ pytest_plugins = ["pytester"]
 
 def test_fixture_in_a_users_project(pytester: pytest.Pytester) -> None:
     """A test file using oss_emulator uploads and sees a reset emulator in the next test."""
-    pytester.makepyfile(test_user="""
+    pytester.makepyfile(
+        test_user="""
         import oss2
 
         def bucket(server):
@@ -23,7 +24,8 @@ def test_fixture_in_a_users_project(pytester: pytest.Pytester) -> None:
         def test_reset_between_tests(oss_emulator):
             assert not bucket(oss_emulator).object_exists("k")
             assert oss_emulator.callbacks == []
-    """)
+    """
+    )
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=2)
 
@@ -39,12 +41,14 @@ def test_settings_fixture_overridable(pytester: pytest.Pytester) -> None:
             return Settings(port=0, data_dir=tmp_path_factory.mktemp("d"),
                             access_key_id="MYKEY", buckets=("alpha-bucket", "beta-bucket"))
     """)
-    pytester.makepyfile(test_user="""
+    pytester.makepyfile(
+        test_user="""
         def test_configured(oss_emulator):
             assert oss_emulator.access_key_id == "MYKEY"
             assert oss_emulator.bucket == "alpha-bucket"
             names = [b.name for b in oss_emulator.storage.list_buckets()]
             assert names == ["alpha-bucket", "beta-bucket"]
-    """)
+    """
+    )
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
