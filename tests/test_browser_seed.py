@@ -74,8 +74,13 @@ def _emulator(tmp_path: Path) -> Iterator[EmulatorServer]:
         yield server
 
 
-def user_page(emulator_port: int, callback_url: str) -> str:
+def user_page(
+    emulator_port: int,
+    callback_url: str,
+    credentials: tuple[str, str, str] = (ACCESS_KEY_ID, ACCESS_KEY_SECRET, SECURITY_TOKEN),
+) -> str:
     """The seed page with exactly the edits a user makes to run it against the emulator."""
+    access_key_id, access_key_secret, security_token = credentials
     return substitute(
         seed_page(SEED),
         [
@@ -87,12 +92,12 @@ def user_page(emulator_port: int, callback_url: str) -> str:
                 'region: "yourRegion",',
                 f'region: "oss-cn-hangzhou",\nendpoint: "http://localhost:{emulator_port}",',
             ),
-            ('accessKeyId: "yourAccessKeyId",', f'accessKeyId: "{ACCESS_KEY_ID}",'),
+            ('accessKeyId: "yourAccessKeyId",', f'accessKeyId: "{access_key_id}",'),
             (
                 'accessKeySecret: "yourAccessKeySecret",',
-                f'accessKeySecret: "{ACCESS_KEY_SECRET}",',
+                f'accessKeySecret: "{access_key_secret}",',
             ),
-            ('stsToken: "yourSecurityToken",', f'stsToken: "{SECURITY_TOKEN}",'),
+            ('stsToken: "yourSecurityToken",', f'stsToken: "{security_token}",'),
             ('bucket: "examplebucket",', f'bucket: "{BUCKET}",'),
             ('url: "http://examplebucket.aliyuncs.com:23450",', f'url: "{callback_url}",'),
         ],
@@ -111,6 +116,83 @@ def test_seed_page_upload_callback(
     chromium: str, node: str, emulator: EmulatorServer, tmp_path: Path, scheme: str
 ) -> None:
     """Clicking the page's button logs a 200 result whose data is the receiver's JSON."""
+    credentials = (ACCESS_KEY_ID, ACCESS_KEY_SECRET, SECURITY_TOKEN)
+    run_seed_page(chromium, node, emulator, tmp_path, scheme, credentials)
+
+
+@pytest.fixture(name="permanent_emulator")
+def _permanent_emulator(tmp_path: Path) -> Iterator[EmulatorServer]:
+    """An emulator with a permanent key pair, whose local STS hands out temporary ones."""
+    settings = Settings(port=0, data_dir=tmp_path / "data", buckets=(BUCKET,))
+    with EmulatorServer(settings) as server:
+        yield server
+
+
+def assume_role_python(server: EmulatorServer) -> tuple[str, str, str]:
+    """Temporary credentials from the local AssumeRole, through alibabacloud-sts20150401."""
+    from alibabacloud_sts20150401.client import Client  # type: ignore[import-untyped]
+    from alibabacloud_sts20150401.models import AssumeRoleRequest  # type: ignore[import-untyped]
+    from alibabacloud_tea_openapi.models import Config  # type: ignore[import-untyped]
+
+    config = Config(
+        access_key_id=server.access_key_id,
+        access_key_secret=server.access_key_secret,
+        endpoint=f"127.0.0.1:{server.port}",
+        protocol="http",
+    )
+    body = (
+        Client(config)
+        .assume_role(
+            AssumeRoleRequest(
+                role_arn="acs:ram::1234567890123456:role/browser-upload",
+                role_session_name="browser-page",
+                duration_seconds=900,
+            )
+        )
+        .body
+    )
+    creds = body.credentials
+    return creds.access_key_id, creds.access_key_secret, creds.security_token
+
+
+def assume_role_node(node: str, server: EmulatorServer) -> tuple[str, str, str]:
+    """Temporary credentials from the local AssumeRole, through ali-oss's STS class."""
+    creds = run_script(
+        node,
+        "assume_role.js",
+        {
+            **os.environ,
+            "OSS_AK": server.access_key_id,
+            "OSS_SK": server.access_key_secret,
+            "OSS_ENDPOINT": server.endpoint,
+        },
+    )
+    return creds["AccessKeyId"], creds["AccessKeySecret"], creds["SecurityToken"]
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # the Tea SDK's datetime.utcnow()
+@pytest.mark.parametrize("client", ["python-sts-sdk", "ali-oss-sts"])
+def test_seed_page_with_assumed_role(
+    chromium: str, node: str, permanent_emulator: EmulatorServer, tmp_path: Path, client: str
+) -> None:
+    """Credentials from the local AssumeRole drive the user's page end to end."""
+    if client == "python-sts-sdk":
+        credentials = assume_role_python(permanent_emulator)
+    else:
+        credentials = assume_role_node(node, permanent_emulator)
+    assert credentials[0].startswith("STS.")
+    run_seed_page(chromium, node, permanent_emulator, tmp_path, "http", credentials)
+
+
+def run_seed_page(
+    chromium: str,
+    node: str,
+    emulator: EmulatorServer,
+    tmp_path: Path,
+    scheme: str,
+    credentials: tuple[str, str, str],
+) -> None:
+    access_key_id, access_key_secret, security_token = credentials
     with CallbackReceiver(tls=tls_context() if scheme == "https" else None) as receiver:
         receiver.default_reply = Reply(body=RECEIVER_JSON)
         # https: a host name, so that callbackSNI: true has a server name to offer.
@@ -119,7 +201,7 @@ def test_seed_page_upload_callback(
         site_dir = tmp_path / "site"
         site_dir.mkdir()
         (site_dir / "index.html").write_text(
-            user_page(emulator.port, callback_url), encoding="utf-8"
+            user_page(emulator.port, callback_url, credentials), encoding="utf-8"
         )
         shutil.copyfile(SDK_BUNDLE, site_dir / SDK_BUNDLE.name)
         ARTIFACTS.mkdir(exist_ok=True)
@@ -156,9 +238,9 @@ def test_seed_page_upload_callback(
         assert put["status"] == 200, diagnostics
         assert put["headers"]["origin"] == observed["origin"], diagnostics
         assert put["headers"]["authorization"].startswith(
-            f"OSS4-HMAC-SHA256 Credential={ACCESS_KEY_ID}/"
+            f"OSS4-HMAC-SHA256 Credential={access_key_id}/"
         ), diagnostics
-        assert put["headers"]["x-oss-security-token"] == SECURITY_TOKEN, diagnostics
+        assert put["headers"]["x-oss-security-token"] == security_token, diagnostics
         assert screenshot.stat().st_size > 0
 
         (received,) = receiver.requests
@@ -174,7 +256,7 @@ def test_seed_page_upload_callback(
         if scheme == "https":
             assert received.server_name == "localhost"
 
-    auth = oss2.StsAuth(ACCESS_KEY_ID, ACCESS_KEY_SECRET, SECURITY_TOKEN)
+    auth = oss2.StsAuth(access_key_id, access_key_secret, security_token)
     stored = oss2.Bucket(auth, emulator.endpoint, BUCKET).get_object("example.txt")
     assert stored.read() == b"Hello World"
     assert fields["etag"] == stored.etag

@@ -289,6 +289,42 @@ class TestRefusals:
         )
         assert response.status_code == 400
 
+    def test_missing_key(self, oss_emulator: EmulatorServer) -> None:
+        """A form without key is InvalidArgument with OSS's text."""
+        response = post(oss_emulator, v1_fields(oss_emulator, policy_b64(ANY_SIZE)))
+        code, message = code_and_message(response)
+        assert (response.status_code, code) == (400, "InvalidArgument")
+        assert "must contain the specified 'key'" in message
+
+    def test_unreadable_policy(self, oss_emulator: EmulatorServer) -> None:
+        """A policy that is not Base64 JSON is 400 InvalidPolicyDocument, once signed."""
+        policy = base64.b64encode(b"not json").decode()
+        response = post(oss_emulator, {"key": "p.txt", **v1_fields(oss_emulator, policy)})
+        assert (response.status_code, code_and_message(response)[0]) == (
+            400,
+            "InvalidPolicyDocument",
+        )
+        assert_absent(oss_emulator, "p.txt")
+
+    def test_field_value_too_long(self, oss_emulator: EmulatorServer) -> None:
+        """Field values over 2 MB in all are FieldItemTooLong (§8.1)."""
+        fields = {
+            "key": "long.txt",
+            "x-oss-meta-big": "x" * (2 * 1024 * 1024 + 1),
+            **v1_fields(oss_emulator, policy_b64(ANY_SIZE)),
+        }
+        response = post(oss_emulator, fields)
+        assert (response.status_code, code_and_message(response)[0]) == (400, "FieldItemTooLong")
+        assert_absent(oss_emulator, "long.txt")
+
+    def test_v4_form_with_a_tampered_date(self, oss_emulator: EmulatorServer) -> None:
+        """A V4 form whose x-oss-date differs from the one its policy pins is refused."""
+        fields = {"key": "v4bad.txt", **v4_fields(oss_emulator, ANY_SIZE)}
+        fields["x-oss-date"] = fields["x-oss-date"][:-3] + "00Z"
+        response = post(oss_emulator, fields)
+        assert response.status_code == 403
+        assert_absent(oss_emulator, "v4bad.txt")
+
 
 class TestFormCallbacks:
     """The callback field with x: variables (C20): 200 with the app's body, or 203."""

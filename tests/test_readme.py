@@ -94,3 +94,20 @@ class TestSnippets:
             "Error status : -1.OSS can not connect to your callbackUrl, please check it."
         )
         assert message in README
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # the Tea SDK's datetime.utcnow()
+def test_sts_snippet(defaults_server: EmulatorServer) -> None:
+    """The STS snippet gets temporary credentials that then work with oss2."""
+    import oss2
+
+    code = block("# alibabacloud-sts20150401")
+    namespace, printed = run(
+        code, defaults_server, **{"127.0.0.1:9050": f"127.0.0.1:{defaults_server.port}"}
+    )
+    assert printed.startswith("STS.")
+    creds = namespace["creds"]
+    auth = oss2.StsAuth(creds.access_key_id, creds.access_key_secret, creds.security_token)
+    bucket = oss2.Bucket(auth, defaults_server.endpoint, "test-bucket")
+    bucket.put_object("sts-readme.txt", b"temporary")
+    assert bucket.get_object("sts-readme.txt").read() == b"temporary"

@@ -128,7 +128,10 @@ async def post_object(ctx: Context) -> Response:
             )
         if "key" not in form.fields:
             raise InvalidArgument(
-                "The key field is required.", ArgumentName="key", ArgumentValue=""
+                "The bucket POST must contain the specified 'key'. If it is specified, please "
+                "check the order of the fields",
+                ArgumentName="key",
+                ArgumentValue="",
             )
         key = expand_key(form.fields["key"], form.file_name)
         validate_object_key(key)
