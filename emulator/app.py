@@ -153,7 +153,7 @@ async def endpoint(request: Request) -> Response:
         elif vh_bucket is None and (control := control_handler(path)) is not None:
             response = await control(request)
         else:
-            response = await _dispatch(request, raw_path, now, request_id)
+            response = await _dispatch(request, raw_path, now, request_id, vh_bucket)
     except OSSError as err:
         response = error_response(
             err, request_id=request_id, host_id=host, head=request.method == "HEAD"
@@ -183,7 +183,9 @@ def _path_bucket(path: str) -> str | None:
     return first or None
 
 
-async def _dispatch(request: Request, raw_path: str, now: float, request_id: str) -> Response:
+async def _dispatch(
+    request: Request, raw_path: str, now: float, request_id: str, vh_bucket: str | None
+) -> Response:
     settings: Settings = request.app.state.settings
     raw_query = request.scope.get("query_string", b"").decode("latin-1")
     signed = SignedRequest.build(
@@ -198,7 +200,7 @@ async def _dispatch(request: Request, raw_path: str, now: float, request_id: str
         raw_path,
         signed.query,
         has_copy_source="x-oss-copy-source" in signed.headers,
-        virtual_host_bases=settings.virtual_host_base,
+        known_bucket=vh_bucket,
     )
     chosen = readings[0]
     # A PostObject is authenticated by its form's policy signature, not by headers (§8.1).
@@ -219,6 +221,7 @@ async def _dispatch(request: Request, raw_path: str, now: float, request_id: str
         now=now,
         request_id=request_id,
         base_url=base_url(request),
+        headers=signed.headers,
     )
     return await HANDLERS[chosen.operation](ctx)
 
@@ -272,9 +275,15 @@ def error_response(err: OSSError, *, request_id: str, host_id: str, head: bool) 
 def _finish(
     request: Request, response: Response, request_id: str, now: float, bucket: str | None
 ) -> None:
-    response.headers["x-oss-request-id"] = request_id
-    response.headers["Date"] = http_date(now)
-    response.headers["Server"] = "AliyunOSS"
+    # Straight onto the raw list: handlers never set these three, and MutableHeaders would
+    # rescan and rebuild the list for each.
+    response.raw_headers.extend(
+        (
+            (b"x-oss-request-id", request_id.encode()),
+            (b"date", http_date(now).encode()),
+            (b"server", b"AliyunOSS"),
+        )
+    )
     origin = request.headers.get("origin")
     if origin and request.method != "OPTIONS":
         settings: Settings = request.app.state.settings

@@ -187,6 +187,13 @@ class Resolved:
     key: str | None
 
 
+class _Unset:
+    """Marks an argument not given (None is a meaningful value: no virtual-host bucket)."""
+
+
+UNSET = _Unset()
+
+
 def split_host(host: str) -> str:
     """The host name of a ``Host`` header, without port, lower-cased."""
     host = host.strip().lower()
@@ -267,6 +274,7 @@ def resolve(
     *,
     has_copy_source: bool = False,
     virtual_host_bases: Sequence[str] = (),
+    known_bucket: str | None | _Unset = UNSET,
 ) -> list[Resolved]:
     """Every reading of a request, virtual host first (R1).
 
@@ -282,7 +290,11 @@ def resolve(
     method = method.upper()
     selector = selector_of(method, query, has_copy_source)
     path = decode_path(raw_path or "/")
-    vh_bucket = virtual_host_bucket(host, virtual_host_bases)
+    vh_bucket = (
+        virtual_host_bucket(host, virtual_host_bases)
+        if isinstance(known_bucket, _Unset)
+        else known_bucket  # the caller already read the Host header
+    )
     if vh_bucket is None:
         bucket, key = _path_style(path)
         return [_reading(method, selector, bucket, key)]

@@ -35,12 +35,17 @@ ParsedCallback = tuple[CallbackSpec, dict[str, str]]
 
 def parse_callback(ctx: Context) -> ParsedCallback | None:
     """The header and query carriers of a Put or Complete request (C22), validated."""
-    headers = ctx.request.headers
+    headers = ctx.headers
+    header_callback = headers.get("x-oss-callback")
+    header_vars = headers.get("x-oss-callback-var")
+    query_callback, query_vars = ctx.query("callback"), ctx.query("callback-var")
+    if header_callback is query_callback is header_vars is query_vars is None:
+        return None  # the common case: an upload without a callback
     return parse(
-        header_callback=headers.get("x-oss-callback"),
-        header_vars=headers.get("x-oss-callback-var"),
-        query_callback=ctx.query("callback"),
-        query_vars=ctx.query("callback-var"),
+        header_callback=header_callback,
+        header_vars=header_vars,
+        query_callback=query_callback,
+        query_vars=query_vars,
     )
 
 

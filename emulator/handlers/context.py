@@ -7,6 +7,7 @@ state on long-lived objects). Collaborators come from ``request.app.state``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from starlette.requests import ClientDisconnect, Request
@@ -37,6 +38,7 @@ class Context:
     now: float
     request_id: str
     base_url: str
+    headers: Mapping[str, str]  # lower-cased names (auth.model.SignedRequest.headers)
 
     @property
     def bucket(self) -> str:
@@ -49,7 +51,7 @@ class Context:
         return self.resolved.key
 
     def header(self, name: str) -> str | None:
-        return self.request.headers.get(name)
+        return self.headers.get(name)
 
     def query(self, name: str) -> str | None:
         for key, value in self.request.query_params.multi_items():

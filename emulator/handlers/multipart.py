@@ -29,7 +29,7 @@ def _upload(ctx: Context) -> UploadMeta:
 async def initiate(ctx: Context) -> Response:
     validate_object_key(ctx.key)
     ctx.storage.get_bucket(ctx.bucket)
-    attrs = object_attrs_from_headers(ctx.request.headers, ctx.key)
+    attrs = object_attrs_from_headers(ctx.headers, ctx.key)
     upload = ctx.storage.create_upload(ctx.bucket, ctx.key, attrs, ctx.now)
     return xml_response(
         xml.render_initiate(ctx.bucket, ctx.key, upload.upload_id, encoding_url=ctx.encoding_url())

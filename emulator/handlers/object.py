@@ -59,7 +59,7 @@ async def put_object(ctx: Context) -> Response:
     validate_object_key(ctx.key)
     ctx.storage.get_bucket(ctx.bucket)  # NoSuchBucket before reading the body
     callback = parse_callback(ctx)  # a bad callback is a 400 before anything is stored (C5)
-    attrs = object_attrs_from_headers(ctx.request.headers, ctx.key)
+    attrs = object_attrs_from_headers(ctx.headers, ctx.key)
     blob = await receive_checked(ctx)
     meta = ctx.storage.put_object(
         ctx.bucket, ctx.key, blob, attrs, ctx.now, forbid_overwrite=forbid_overwrite(ctx)
@@ -110,7 +110,7 @@ async def copy_object(ctx: Context) -> Response:
     ctx.storage.get_bucket(ctx.bucket)
     src_bucket, src_key = _copy_source(ctx)
     source = ctx.storage.head_object(src_bucket, src_key)
-    conditions = _copy_conditions(ctx.request.headers)
+    conditions = _copy_conditions(ctx.headers)
     if (
         conditions
         and evaluate_conditions(conditions, etag=source.etag, last_modified=source.last_modified)
@@ -124,9 +124,7 @@ async def copy_object(ctx: Context) -> Response:
             ArgumentName="x-oss-metadata-directive",
             ArgumentValue=directive,
         )
-    attrs = (
-        object_attrs_from_headers(ctx.request.headers, ctx.key) if directive == "REPLACE" else None
-    )
+    attrs = object_attrs_from_headers(ctx.headers, ctx.key) if directive == "REPLACE" else None
     meta = ctx.storage.copy_object(
         src_bucket,
         src_key,
@@ -156,10 +154,7 @@ async def head_object(ctx: Context) -> Response:
 
 def _read_response(ctx: Context, *, with_body: bool) -> Response:
     meta = ctx.storage.head_object(ctx.bucket, ctx.key)
-    if (
-        evaluate_conditions(ctx.request.headers, etag=meta.etag, last_modified=meta.last_modified)
-        == 304
-    ):
+    if evaluate_conditions(ctx.headers, etag=meta.etag, last_modified=meta.last_modified) == 304:
         return _not_modified(meta)
     headers = dict(object_response_headers(meta))
     standard = (ctx.header("x-oss-range-behavior") or "").lower() == "standard"
@@ -211,7 +206,7 @@ async def append_object(ctx: Context) -> Response:
         raise InvalidArgument(
             "Position must be a non-negative integer.", ArgumentName="position", ArgumentValue=raw
         )
-    attrs = object_attrs_from_headers(ctx.request.headers, ctx.key)
+    attrs = object_attrs_from_headers(ctx.headers, ctx.key)
     blob = await receive_checked(ctx)
     try:
         meta = ctx.storage.append_object(ctx.bucket, ctx.key, int(raw), blob, attrs, ctx.now)
