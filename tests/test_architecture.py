@@ -18,6 +18,7 @@ PURE = [
     "errors.py",
     "config.py",
     "routing.py",
+    "timestamps.py",
     "imaging.py",
     "protocol/xml.py",
     "protocol/headers.py",

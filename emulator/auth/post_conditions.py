@@ -41,9 +41,9 @@ import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from emulator.errors import AccessDenied, InvalidPolicyDocument
+from emulator.timestamps import epoch
 
 EQ, STARTS_WITH, IN, NOT_IN, LENGTH = "eq", "starts-with", "in", "not-in", "content-length-range"
 OPERATORS = (EQ, STARTS_WITH, IN, NOT_IN, LENGTH)
@@ -309,15 +309,6 @@ def _expiration(value: object) -> float:
             ec=EC_EXPIRATION_FORMAT,
         )
     return seconds + float(match.group(7) or 0)
-
-
-def epoch(parts: Sequence[str]) -> float | None:
-    """Year, month, day, hour, minute, second (decimal strings) as epoch seconds, or None."""
-    year, month, day, hour, minute, second = (int(part) for part in parts)
-    try:
-        return datetime(year, month, day, hour, minute, second, tzinfo=UTC).timestamp()
-    except (ValueError, OverflowError):
-        return None
 
 
 def check_length(policy: Policy, size: int) -> None:

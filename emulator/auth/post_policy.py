@@ -37,7 +37,6 @@ from emulator.auth.post_conditions import (
     check_length,
     decode_policy,
     encode_policy,
-    epoch,
     exact,
 )
 from emulator.errors import (
@@ -48,6 +47,7 @@ from emulator.errors import (
     RequestTimeTooSkewed,
     SignatureDoesNotMatch,
 )
+from emulator.timestamps import epoch
 
 __all__ = [
     "Condition",

@@ -53,6 +53,7 @@ from emulator.errors import (
     RequestTimeTooSkewed,
     SignatureDoesNotMatch,
 )
+from emulator.timestamps import epoch
 
 SKEW_LIMIT = 15 * 60  # §3: header-signed requests more than 15 minutes off are refused
 MAX_EMPTY_RETRIES = 6  # §5.5: try every subset of at most this many empty-valued names
@@ -413,13 +414,7 @@ def _http_date(value: str) -> float | None:
 def _basic_iso8601(value: str) -> float | None:
     """A V4 ``yyyymmddTHHMMSSZ`` timestamp as epoch seconds, or None (§5.3)."""
     match = _BASIC_ISO8601.fullmatch(value)
-    if match is None:
-        return None
-    try:
-        year, month, day, hour, minute, second = (int(part) for part in match.groups())
-        return datetime(year, month, day, hour, minute, second, tzinfo=UTC).timestamp()
-    except (ValueError, OverflowError):
-        return None
+    return None if match is None else epoch(match.groups())
 
 
 # --- signature matching (R1 readings, §4.2 and §5.5 retries) --------------------------

@@ -46,7 +46,6 @@ import hmac
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from urllib.parse import quote
 
 from emulator.auth.model import Credentials, KeyLookup
@@ -65,6 +64,7 @@ from emulator.sts.errors import (
     MissingTimestamp,
     SignatureDoesNotMatch,
 )
+from emulator.timestamps import epoch
 
 ACS3 = "ACS3-HMAC-SHA256"
 RPC_METHOD = "HMAC-SHA1"
@@ -289,13 +289,7 @@ def _caller(keys: KeyLookup, access_key_id: str, now: float, token: str | None) 
 def parse_timestamp(value: str) -> float | None:
     """``YYYY-MM-DDTHH:MM:SS[.fff]Z`` as epoch seconds, or None."""
     match = _TIMESTAMP.fullmatch(value)
-    if match is None:
-        return None
-    try:
-        year, month, day, hour, minute, second = (int(part) for part in match.groups())
-        return datetime(year, month, day, hour, minute, second, tzinfo=UTC).timestamp()
-    except (ValueError, OverflowError):
-        return None
+    return None if match is None else epoch(match.groups())
 
 
 def _check_time(value: str | None, now: float) -> None:
