@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import base64
 import functools
-import logging
 import os
 import random
 import threading
@@ -34,6 +33,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from emulator import logs
 from emulator.auth.keyring import Keyring
 from emulator.auth.model import Credentials, Reading, SignedRequest, parse_query
 from emulator.auth.verify import verify
@@ -52,13 +52,10 @@ from emulator.routing import (
     Resolved,
     decode_path,
     resolve,
-    split_host,
     virtual_host_bucket,
 )
 from emulator.storage.base import Storage
 from emulator.sts.service import is_sts_request
-
-logger = logging.getLogger("emulator.access")
 
 Clock = Callable[[], float]
 ALL_METHODS = ["GET", "HEAD", "PUT", "POST", "DELETE", "OPTIONS", "PATCH"]
@@ -136,6 +133,7 @@ def base_url(request: Request) -> str:
 async def endpoint(request: Request) -> Response:
     state = request.app.state
     settings: Settings = state.settings
+    started = time.perf_counter()
     request_id = state.request_ids.next()
     now = state.clock()
     host = request.headers.get("host", "")
@@ -158,7 +156,7 @@ async def endpoint(request: Request) -> Response:
         response = error_response(
             err, request_id=request_id, host_id=host, head=request.method == "HEAD"
         )
-    _finish(request, response, request_id, now, bucket_for_cors)
+    _finish(request, response, request_id, now, bucket_for_cors, started)
     return response
 
 
@@ -273,7 +271,12 @@ def error_response(err: OSSError, *, request_id: str, host_id: str, head: bool) 
 
 
 def _finish(
-    request: Request, response: Response, request_id: str, now: float, bucket: str | None
+    request: Request,
+    response: Response,
+    request_id: str,
+    now: float,
+    bucket: str | None,
+    started: float,
 ) -> None:
     # Straight onto the raw list: handlers never set these three, and MutableHeaders would
     # rescan and rebuild the list for each.
@@ -295,12 +298,10 @@ def _finish(
             default_allow=settings.cors_default,
         ):
             response.headers.append(name, value)
-    if logger.isEnabledFor(logging.INFO):
-        logger.info(
-            "%s %s %s %d %s",
-            request.method,
-            split_host(request.headers.get("host", "")),
-            request.scope.get("path", ""),
-            response.status_code,
-            request_id,
-        )
+    logs.request_line(
+        request.method,
+        request.scope.get("path", ""),
+        response.status_code,
+        request_id,
+        (time.perf_counter() - started) * 1000,
+    )

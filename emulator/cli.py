@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 
 import uvicorn
 
+from emulator import logs
 from emulator.app import create_app
 from emulator.callback.keys import SigningKeyError
 from emulator.config import ConfigError, Settings, parse_args
@@ -77,6 +78,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         print(f"oss-emulator: --data-dir: {exc}", file=sys.stderr)
         return 2
     print(banner(settings, settings.base_url()), flush=True)
+    logs.configure(settings.log_format, settings.log_level)
     server = uvicorn.Server(uvicorn_config(app, settings.log_level))
     # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal: let that
     # end in a clean exit 0 (docker stop, Ctrl-C) with the index closed.

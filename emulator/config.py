@@ -54,6 +54,7 @@ class Settings:
     callback_private_key: Path | None = None
     pub_key_url: str | None = None
     log_level: str = "info"
+    log_format: str = "text"
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -125,6 +126,12 @@ def _url(text: str) -> str:
     if not re.match(r"^https?://[^/\s]+(/\S*)?$", text):
         raise ValueError(f"{text!r} is not an http:// or https:// URL")
     return text
+
+
+def _log_format(text: str) -> str:
+    if text.lower() not in ("text", "json"):
+        raise ValueError("expected text or json")
+    return text.lower()
 
 
 def _log_level(text: str) -> str:
@@ -216,6 +223,12 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option("pub-key-url", "pub_key_url", _url, "public key URL advertised in x-oss-pub-key-url"),
     Option("log-level", "log_level", _log_level, "server log level"),
+    Option(
+        "log-format",
+        "log_format",
+        _log_format,
+        "one line per request and per callback attempt: text or json",
+    ),
 )
 
 

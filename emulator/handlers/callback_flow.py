@@ -15,6 +15,7 @@ import httpx
 from starlette.requests import Request
 from starlette.responses import Response
 
+from emulator import logs
 from emulator.callback import journal as journal_module
 from emulator.callback.delivery import deliver, make_client
 from emulator.callback.judge import judge
@@ -137,6 +138,14 @@ async def run_callback(
             elapsed=attempt.elapsed,
             timeout=settings.callback_timeout,
             error=error,
+        )
+        logs.callback_line(
+            request.url,
+            attempt.status,
+            "success" if verdict.ok else "failure",
+            None if verdict.ok else verdict.message,
+            ctx.request_id,
+            attempt.elapsed * 1000,
         )
         state.journal.record(
             journal_module.make_entry(
