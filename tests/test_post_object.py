@@ -317,6 +317,14 @@ class TestRefusals:
         assert (response.status_code, code_and_message(response)[0]) == (400, "FieldItemTooLong")
         assert_absent(oss_emulator, "long.txt")
 
+    def test_field_names_too_long(self, oss_emulator: EmulatorServer) -> None:
+        """Field names over 8 KB in all are FieldItemTooLong (§8.1)."""
+        fields = {f"x-oss-meta-{n:04d}-{'n' * 1000}": "v" for n in range(9)}
+        fields = {"key": "names.txt", **fields, **v1_fields(oss_emulator, policy_b64(ANY_SIZE))}
+        response = post(oss_emulator, fields)
+        assert (response.status_code, code_and_message(response)[0]) == (400, "FieldItemTooLong")
+        assert_absent(oss_emulator, "names.txt")
+
     def test_v4_form_with_a_tampered_date(self, oss_emulator: EmulatorServer) -> None:
         """A V4 form whose x-oss-date differs from the one its policy pins is refused."""
         fields = {"key": "v4bad.txt", **v4_fields(oss_emulator, ANY_SIZE)}
