@@ -139,7 +139,10 @@ class CallbackReceiver:
             self.scheme = "https"
         self.port: int = self._server.server_address[1]
         self._thread = threading.Thread(
-            target=self._server.serve_forever, daemon=True, name=f"callback-receiver:{self.port}"
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},  # stop() waits up to one poll interval
+            daemon=True,
+            name=f"callback-receiver:{self.port}",
         )
 
     def _record_sni(
