@@ -41,9 +41,12 @@ from emulator.callback import keys
 from emulator.callback.journal import Journal
 from emulator.config import Settings
 from emulator.errors import OSSError
+from emulator.faults import Faults
 from emulator.handlers import HANDLERS
+from emulator.handlers.admin import upload_faults
 from emulator.handlers.context import Context
 from emulator.handlers.control import control_handler
+from emulator.handlers.page import page_handler
 from emulator.handlers.sts import sts_endpoint
 from emulator.protocol import cors, xml
 from emulator.protocol.headers import http_date
@@ -120,6 +123,7 @@ def create_app(
         Credentials(settings.access_key_id, settings.access_key_secret, settings.security_token)
     )
     app.state.journal = Journal()
+    app.state.faults = Faults()
     app.state.callback_transport = transport
     app.state.callback_client = None
     return app
@@ -148,6 +152,8 @@ async def endpoint(request: Request) -> Response:
         bucket_for_cors = vh_bucket or _path_bucket(path)
         if request.method == "OPTIONS":
             response = _preflight(request, bucket_for_cors)
+        elif vh_bucket is None and (page := page_handler(path)) is not None:
+            response = await page(request)
         elif vh_bucket is None and (control := control_handler(path)) is not None:
             response = await control(request)
         else:
@@ -221,6 +227,7 @@ async def _dispatch(
         base_url=base_url(request),
         headers=signed.headers,
     )
+    await upload_faults(request, chosen.operation, chosen.bucket, chosen.key)  # faults.py
     return await HANDLERS[chosen.operation](ctx)
 
 

@@ -1,8 +1,15 @@
-"""The ``oss-emulator`` command: parse settings, bind, print how to connect, serve."""
+"""The ``oss-emulator`` command: parse settings, bind, print how to connect, serve.
+
+``oss-emulator callbacks list|replay|trigger ...`` instead talks to a running emulator's
+control API (``--url``, default ``$OSS_EMULATOR_URL`` or ``http://127.0.0.1:9050``) and
+prints JSON; any other first argument starts the server as before.
+"""
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
+import json
 import os
 import signal
 import sys
@@ -14,7 +21,9 @@ from emulator import logs
 from emulator.app import create_app
 from emulator.callback.keys import SigningKeyError
 from emulator.config import ConfigError, Settings, parse_args
-from emulator.server import bind_socket, uvicorn_config
+from emulator.server import ControlError, bind_socket, control_request, uvicorn_config
+
+DEFAULT_URL = "http://127.0.0.1:9050"
 
 
 def banner(settings: Settings, url: str) -> str:
@@ -52,6 +61,8 @@ ali-oss (browser):
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
     """Run the emulator until interrupted. Returns the exit status (2 for bad settings)."""
     args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["callbacks"]:
+        return callbacks_main(args[1:], os.environ if environ is None else environ)
     try:
         settings = parse_args(args, os.environ if environ is None else environ)
     except ConfigError as exc:
@@ -97,3 +108,63 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
 
 def _exit_cleanly(signum: int, frame: object) -> None:
     raise SystemExit(0)
+
+
+def _callbacks_parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
+    url = argparse.ArgumentParser(add_help=False)
+    url.add_argument(
+        "--url",
+        default=environ.get("OSS_EMULATOR_URL") or DEFAULT_URL,
+        help="the emulator's base URL (default $OSS_EMULATOR_URL or %(default)s)",
+    )
+    parser = argparse.ArgumentParser(
+        prog="oss-emulator callbacks",
+        description="List, replay and trigger upload callbacks of a running emulator.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("list", parents=[url], help="every recorded callback attempt")
+    replay = commands.add_parser("replay", parents=[url], help="re-send a recorded callback")
+    replay.add_argument("id", type=int, help="the journal entry id")
+    replay.add_argument("--to", help="send to this URL instead (re-signed for it)")
+    trigger = commands.add_parser(
+        "trigger", parents=[url], help="fire a callback for a stored object, without uploading"
+    )
+    trigger.add_argument("--bucket", required=True)
+    trigger.add_argument("--key", required=True)
+    trigger.add_argument("--callback", required=True, help="Base64 callback JSON, as OSS takes it")
+    trigger.add_argument("--callback-var", help="Base64 callback-var JSON")
+    trigger.add_argument("--operation", help="the operation variable (default PutObject)")
+    return parser
+
+
+def callbacks_main(argv: Sequence[str], environ: Mapping[str, str]) -> int:
+    """``oss-emulator callbacks ...``: print the answer as JSON; 1 on an error answer,
+    2 on bad arguments, 3 when no emulator answers."""
+    try:
+        args = _callbacks_parser(environ).parse_args(list(argv))
+    except SystemExit as stop:
+        return stop.code if isinstance(stop.code, int) else 2
+    try:
+        if args.command == "list":
+            answer = control_request(args.url, "GET", "/_emulator/callbacks")
+        elif args.command == "replay":
+            payload = {} if args.to is None else {"url": args.to}
+            answer = control_request(
+                args.url, "POST", f"/_emulator/callbacks/{args.id}/replay", payload
+            )
+        else:
+            body = {"bucket": args.bucket, "key": args.key, "callback": args.callback}
+            if args.callback_var is not None:
+                body["callback_var"] = args.callback_var
+            if args.operation is not None:
+                body["operation"] = args.operation
+            answer = control_request(args.url, "POST", "/_emulator/callbacks/trigger", body)
+    except ControlError as err:
+        print(json.dumps(err.answer, indent=2, ensure_ascii=False))
+        print(f"oss-emulator callbacks: {err}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"oss-emulator callbacks: no emulator answers at {args.url}: {exc}", file=sys.stderr)
+        return 3
+    print(json.dumps(answer, indent=2, ensure_ascii=False))
+    return 0

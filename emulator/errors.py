@@ -304,3 +304,13 @@ def all_error_classes() -> list[type[OSSError]]:
         found.append(cls)
         pending.extend(cls.__subclasses__())
     return sorted(found, key=lambda c: c.__name__)
+
+
+# --- 500: emulated storage failure (fault injection, emulator/faults.py) ---------------
+
+
+class InternalError(OSSError):
+    """What a ``fail_upload`` fault answers; nothing is stored."""
+
+    status = 500
+    message = "We encountered an internal error. Please try again."

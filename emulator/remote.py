@@ -3,7 +3,8 @@
 - ``LocalEmulator``: an ``EmulatorServer`` in this process (the default).
 - ``RemoteEmulator``: an emulator already running elsewhere (``OSS_EMULATOR_URL``, e.g. the
   compose one), driven over its control endpoints: ``POST /_emulator/reset``,
-  ``GET /_emulator/callbacks``, ``GET /callback_pub_key_v1.pem``. Its credentials, buckets
+  ``GET /_emulator/callbacks``, ``GET /callback_pub_key_v1.pem``, and the replay, trigger
+  and fault endpoints (``ControlMethods``, shared with the local handle). Its credentials, buckets
   and region come from the ``Settings`` it is given and must match the running emulator.
 
 Both satisfy ``OSSEmulator`` and get ``oss2_bucket()`` and ``v2_client()`` from
@@ -19,7 +20,7 @@ import urllib.request
 from typing import Any, Protocol
 
 from emulator.config import Settings
-from emulator.server import EmulatorServer
+from emulator.server import ControlMethods, EmulatorServer
 
 __all__ = ["LocalEmulator", "OSSEmulator", "RemoteEmulator", "SDKClients"]
 
@@ -48,6 +49,21 @@ class OSSEmulator(_Credentials, Protocol):
     @property
     def public_key_pem(self) -> bytes: ...
     def reset(self) -> None: ...
+    def replay(self, entry_id: int, url: str | None = None) -> dict[str, Any]: ...
+    def trigger(
+        self,
+        bucket: str,
+        key: str,
+        callback_b64: str,
+        callback_var_b64: str | None = None,
+        *,
+        operation: str | None = None,
+    ) -> dict[str, Any]: ...
+    def add_fault(self, kind: str, **options: Any) -> dict[str, Any]: ...
+    def remove_fault(self, fault_id: int) -> None: ...
+    def clear_faults(self) -> None: ...
+    @property
+    def faults(self) -> list[dict[str, Any]]: ...
     def oss2_bucket(self, bucket: str | None = None, *, auth_version: str = "v1") -> Any: ...
     def v2_client(self, *, signature_version: str = "v4") -> Any: ...
 
@@ -112,7 +128,7 @@ class LocalEmulator(EmulatorServer, SDKClients):
     """An ``EmulatorServer`` in this process, with the SDK client helpers."""
 
 
-class RemoteEmulator(SDKClients):
+class RemoteEmulator(ControlMethods, SDKClients):
     """An emulator already running at ``url``; ``settings`` must match its configuration."""
 
     def __init__(self, url: str, settings: Settings, *, timeout: float = 10.0) -> None:

@@ -8,9 +8,12 @@ has started. Nothing races for the port between choosing and binding it.
 from __future__ import annotations
 
 import dataclasses
+import json
 import socket
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any
@@ -20,6 +23,7 @@ import uvicorn
 from emulator.app import create_app
 from emulator.callback.journal import Journal
 from emulator.config import Settings
+from emulator.faults import Faults
 from emulator.storage.base import Storage
 
 
@@ -49,7 +53,97 @@ def uvicorn_config(app: Callable[..., Any], log_level: str) -> uvicorn.Config:
     )
 
 
-class EmulatorServer:
+class ControlError(RuntimeError):
+    """A control endpoint answered with an error: ``status`` and its JSON ``answer``."""
+
+    def __init__(self, status: int, answer: Any) -> None:
+        self.status = status
+        self.answer = answer
+        detail = answer.get("error") if isinstance(answer, dict) else answer
+        super().__init__(f"{status}: {detail}")
+
+
+def control_request(
+    base_url: str, method: str, path: str, payload: Any = None, *, timeout: float = 30.0
+) -> Any:
+    """Call a control endpoint of the emulator at ``base_url``; its decoded JSON (or None).
+
+    Raises:
+        ControlError: the endpoint answered 4xx or 5xx.
+    """
+    data = None if payload is None else json.dumps(payload).encode("utf-8")
+    request = urllib.request.Request(base_url.rstrip("/") + path, data=data, method=method)
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as answer:
+            body: bytes = answer.read()
+    except urllib.error.HTTPError as err:
+        raw = err.read()
+        try:
+            decoded: Any = json.loads(raw)
+        except ValueError:
+            decoded = raw.decode("utf-8", "replace")
+        raise ControlError(err.code, decoded) from None
+    return json.loads(body) if body.strip() else None
+
+
+class ControlMethods:
+    """Replay, trigger and faults through the control API (shared by the fixture handles)."""
+
+    @property
+    def endpoint(self) -> str:
+        raise NotImplementedError
+
+    def replay(self, entry_id: int, url: str | None = None) -> dict[str, Any]:
+        """Re-send recorded callback ``entry_id`` (to ``url`` if given); the new entry."""
+        payload = {} if url is None else {"url": url}
+        entry: dict[str, Any] = control_request(
+            self.endpoint, "POST", f"/_emulator/callbacks/{int(entry_id)}/replay", payload
+        )
+        return entry
+
+    def trigger(
+        self,
+        bucket: str,
+        key: str,
+        callback_b64: str,
+        callback_var_b64: str | None = None,
+        *,
+        operation: str | None = None,
+    ) -> dict[str, Any]:
+        """Fire the callback of a stored object without uploading; the journal entry."""
+        payload: dict[str, Any] = {"bucket": bucket, "key": key, "callback": callback_b64}
+        if callback_var_b64 is not None:
+            payload["callback_var"] = callback_var_b64
+        if operation is not None:
+            payload["operation"] = operation
+        entry: dict[str, Any] = control_request(
+            self.endpoint, "POST", "/_emulator/callbacks/trigger", payload
+        )
+        return entry
+
+    def add_fault(self, kind: str, **options: Any) -> dict[str, Any]:
+        """Switch a fault on (see ``emulator.faults``); it, with its id."""
+        fault: dict[str, Any] = control_request(
+            self.endpoint, "POST", "/_emulator/faults", {"kind": kind, **options}
+        )
+        return fault
+
+    def remove_fault(self, fault_id: int) -> None:
+        control_request(self.endpoint, "DELETE", f"/_emulator/faults/{int(fault_id)}")
+
+    def clear_faults(self) -> None:
+        control_request(self.endpoint, "DELETE", "/_emulator/faults")
+
+    @property
+    def faults(self) -> list[dict[str, Any]]:
+        """The faults switched on (fired-out ones too, ``active`` false)."""
+        found: list[dict[str, Any]] = control_request(self.endpoint, "GET", "/_emulator/faults")
+        return found
+
+
+class EmulatorServer(ControlMethods):
     """A running emulator: ``start()``, then ``endpoint``; ``stop()`` when done."""
 
     def __init__(self, settings: Settings) -> None:
@@ -107,9 +201,11 @@ class EmulatorServer:
         return self
 
     def reset(self) -> None:
-        """Back to the configured buckets, empty, with an empty callback journal."""
+        """Back to the configured buckets, empty, with an empty callback journal, no faults."""
         self.storage.reset(self.settings.buckets, time.time())
         self.journal.clear()
+        fault_state: Faults = self.app.state.faults
+        fault_state.clear()
 
     @property
     def journal(self) -> Journal:

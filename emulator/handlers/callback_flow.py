@@ -5,11 +5,16 @@ is stored (C5). ``run_callback`` runs after the object is committed: it expands 
 tries each URL in order (C8), records every attempt in the journal, and answers 200 with
 the application's body (C9) or raises 203 ``CallbackFailed`` (§9.3); the object stays
 stored either way.
+
+``deliver_callback`` is the part shared with the control API's replay and trigger
+(``handlers.admin``); the callback faults of ``emulator.faults`` act there.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import Mapping, Sequence
 
 import httpx
 from starlette.requests import Request
@@ -17,17 +22,19 @@ from starlette.responses import Response
 
 from emulator import logs
 from emulator.callback import journal as journal_module
-from emulator.callback.delivery import deliver, make_client
-from emulator.callback.judge import judge
-from emulator.callback.model import CallbackFailure, CallbackSpec, CallbackVerdict
+from emulator.callback.delivery import Attempt, deliver, make_client
+from emulator.callback.journal import Entry, ReplaySource
+from emulator.callback.judge import EC_TIMEOUT, MSG_TIMEOUT, TOO_MANY_REQUESTS, judge
+from emulator.callback.model import CallbackFailure, CallbackRequest, CallbackSpec, CallbackVerdict
 from emulator.callback.parse import parse
 from emulator.callback.signing import build_request
 from emulator.callback.template import expand, references, system_variables
 from emulator.errors import CallbackFailed
+from emulator.faults import DELAY, LOSE_REPLY, REFUSE, Fault, Faults
 from emulator.handlers.context import Context
 from emulator.imaging import PREFIX_BYTES, ImageInfo, image_info
 from emulator.protocol.headers import http_date
-from emulator.storage.base import ObjectMeta
+from emulator.storage.base import ObjectMeta, Storage
 
 PUB_KEY_PATH = "/callback_pub_key_v1.pem"
 
@@ -64,10 +71,11 @@ def http_client(request: Request) -> httpx.AsyncClient:
     return client
 
 
-def _image_facts(ctx: Context, meta: ObjectMeta, spec: CallbackSpec) -> ImageInfo | None:
+def image_facts(storage: Storage, meta: ObjectMeta, spec: CallbackSpec) -> ImageInfo | None:
+    """The object's image facts, read only when the body template references them (C23)."""
     if not any(name.startswith("imageInfo.") for name in references(spec.body_template)):
         return None
-    prefix = b"".join(ctx.storage.read_object(meta, 0, min(meta.size, PREFIX_BYTES)))
+    prefix = b"".join(storage.read_object(meta, 0, min(meta.size, PREFIX_BYTES)))
     return image_info(prefix)
 
 
@@ -82,7 +90,6 @@ async def run_callback(
 ) -> Response:
     """Deliver the callback of a stored upload and answer the uploader (§9)."""
     spec, custom = parsed
-    settings = ctx.settings
     variables: dict[str, str] = {
         **system_variables(
             bucket=meta.bucket,
@@ -94,40 +101,120 @@ async def run_callback(
             request_id=ctx.request_id,
             operation=operation,
             content_md5=content_md5,
-            image=_image_facts(ctx, meta, spec),
+            image=image_facts(ctx.storage, meta, spec),
             client_ip=ctx.request.client.host if ctx.request.client else "",
         ),
         **custom,
     }
     body = expand(spec.body_template, spec.body_type, variables)
-    state = ctx.request.app.state
     upload = {
         "request_id": ctx.request_id,
         "bucket": meta.bucket,
         "key": meta.key,
         "operation": operation,
     }
-    verdict: CallbackVerdict = CallbackFailure("no callback URL", "0007-00000203")
-    for url in spec.urls:
-        request = build_request(
+    verdict, _ = await deliver_callback(
+        ctx.request,
+        spec,
+        body,
+        upload,
+        spec.urls,
+        now=ctx.now,
+        base_url=ctx.base_url,
+    )
+    if verdict.ok:
+        return Response(
+            verdict.body,
+            status_code=200,
+            headers={**upload_headers, "Content-Type": verdict.content_type},
+        )
+    raise CallbackFailed(verdict.message, ec=verdict.ec, headers=upload_headers)
+
+
+#: What the uploader is told when a ``lose_reply`` fault drops the application's answer.
+LOST_REPLY = CallbackFailure(MSG_TIMEOUT, EC_TIMEOUT)
+
+
+async def deliver_callback(
+    request: Request,
+    spec: CallbackSpec,
+    body: bytes,
+    upload: Mapping[str, str],
+    urls: Sequence[str],
+    *,
+    now: float,
+    base_url: str,
+    marks: Mapping[str, object] | None = None,
+) -> tuple[CallbackVerdict, list[Entry]]:
+    """Sign and send an expanded callback to each URL in turn until one succeeds (C8).
+
+    Used by uploads, replays and triggers alike: the faults switched on apply (``refuse``
+    before anything is sent, ``delay`` before the first URL, ``lose_reply`` after an
+    accepted answer, which ends the callback), and every attempt is journaled with what a
+    replay needs; ``marks`` (``{"replay_of": id}``, ``{"trigger": True}``) are added to each
+    entry. Returns the verdict the uploader gets and the journal entries made.
+    """
+    state = request.app.state
+    settings = state.settings
+    faults: Faults = state.faults
+    bucket, key = upload["bucket"], upload["key"]
+    source = ReplaySource(spec, body, dict(upload))
+    fired: list[Fault] = []
+    entries: list[Entry] = []
+    date = http_date(now)
+
+    def sign(url: str) -> CallbackRequest:
+        return build_request(
             spec,
             url,
             body,
             private_key=state.signing_key.private_key,
-            date=http_date(ctx.now),
-            bucket=meta.bucket,
-            pub_key_url=pub_key_url(ctx.request, ctx.base_url),
-            request_id=ctx.request_id,
+            date=date,
+            bucket=bucket,
+            pub_key_url=pub_key_url(request, base_url),
+            request_id=upload["request_id"],
             requester=settings.owner_id,
             owner=settings.owner_id,
         )
+
+    def record(signed: CallbackRequest, attempt: Attempt, verdict: CallbackVerdict) -> None:
+        logs.callback_line(
+            signed.url,
+            attempt.status,
+            "success" if verdict.ok else "failure",
+            None if verdict.ok else verdict.message,
+            upload["request_id"],
+            attempt.elapsed * 1000,
+        )
+        entry = journal_module.make_entry(
+            upload=upload, request=signed, attempt=attempt, verdict=verdict, time=time.time()
+        )
+        entry.update(marks or {})
+        if fired:
+            entry["fault"] = fired[-1].to_json()
+            entry["faults"] = [fault.to_json() for fault in fired]
+        entries.append(state.journal.record(entry, source))
+
+    if (refused := faults.fire(REFUSE, bucket, key, state.clock())) is not None:
+        fired.append(refused)
+        signed = sign(urls[0])
+        refusal = Attempt(signed.url, None, (), b"", 0.0, False, False, "refused (fault)")
+        record(signed, refusal, TOO_MANY_REQUESTS)
+        return TOO_MANY_REQUESTS, entries
+    if (delayed := faults.fire(DELAY, bucket, key, state.clock())) is not None:
+        fired.append(delayed)
+        await asyncio.sleep(delayed.seconds or 0.0)
+        date = http_date(state.clock())
+    verdict: CallbackVerdict = CallbackFailure("no callback URL", "0007-00000203")
+    for url in urls:
+        signed = sign(url)
         attempt = await deliver(
-            http_client(ctx.request),
-            request.url,
-            request.encoded_headers(),
-            request.body,
+            http_client(request),
+            signed.url,
+            signed.encoded_headers(),
+            signed.body,
             budget=settings.callback_timeout,
-            sni=request.sni_hostname is not None,
+            sni=signed.sni_hostname is not None,
         )
         # A budget spent after connecting is "Cost too long time."; before, a -1 (A1, G13).
         error = None if attempt.connected and attempt.timed_out else attempt.error
@@ -139,24 +226,11 @@ async def run_callback(
             timeout=settings.callback_timeout,
             error=error,
         )
-        logs.callback_line(
-            request.url,
-            attempt.status,
-            "success" if verdict.ok else "failure",
-            None if verdict.ok else verdict.message,
-            ctx.request_id,
-            attempt.elapsed * 1000,
-        )
-        state.journal.record(
-            journal_module.make_entry(
-                upload=upload, request=request, attempt=attempt, verdict=verdict, time=time.time()
-            )
-        )
-        if verdict.ok:
-            return Response(
-                verdict.body,
-                status_code=200,
-                headers={**upload_headers, "Content-Type": verdict.content_type},
-            )
-    assert not verdict.ok
-    raise CallbackFailed(verdict.message, ec=verdict.ec, headers=upload_headers)
+        lost = faults.fire(LOSE_REPLY, bucket, key, state.clock()) if verdict.ok else None
+        if lost is not None:
+            fired.append(lost)
+            verdict = LOST_REPLY
+        record(signed, attempt, verdict)
+        if verdict.ok or lost is not None:
+            break
+    return verdict, entries

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from emulator.config import Settings
+from emulator.handlers import admin
 from emulator.storage.base import Storage
 
 CONTROL_PREFIX = "/_emulator/"
@@ -31,12 +32,14 @@ async def health(request: Request) -> Response:
 
 
 async def reset(request: Request) -> Response:
-    """Drop every object, upload and bucket, recreate the configured buckets; clear the journal."""
+    """Drop every object, upload and bucket, recreate the configured buckets; clear the
+    journal and the faults."""
     if request.method != "POST":
         return JSONResponse({"error": "use POST"}, status_code=405)
     settings: Settings = request.app.state.settings
     request.app.state.storage.reset(settings.buckets, request.app.state.clock())
     request.app.state.journal.clear()
+    request.app.state.faults.clear()
     return JSONResponse({"status": "reset", "buckets": list(settings.buckets)})
 
 
@@ -62,6 +65,8 @@ CONTROL_ROUTES: dict[str, ControlHandler] = {
     "/_emulator/health": health,
     "/_emulator/reset": reset,
     "/_emulator/callbacks": callbacks,
+    "/_emulator/callbacks/trigger": admin.trigger,
+    "/_emulator/faults": admin.faults,
     "/callback_pub_key_v1.pem": public_key,
 }
 
@@ -70,6 +75,8 @@ def control_handler(path: str) -> ControlHandler | None:
     """The control endpoint for a decoded path; ``/_emulator/...`` unknown paths get 404."""
     if path in CONTROL_ROUTES:
         return CONTROL_ROUTES[path]
+    if (dynamic := admin.dynamic_handler(path)) is not None:  # /callbacks/{id}/replay ...
+        return dynamic
     if path.startswith(CONTROL_PREFIX) or path == CONTROL_PREFIX.rstrip("/"):
         return _not_found
     return None
