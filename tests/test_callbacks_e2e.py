@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import json
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs
 
@@ -22,26 +21,9 @@ import requests
 
 from emulator.receiver import CallbackReceiver, Reply
 from emulator.server import EmulatorServer
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, b64
 
 pytestmark = pytest.mark.sdk
-
-
-def b64(value: object) -> str:
-    text = value if isinstance(value, str) else json.dumps(value)
-    return base64.b64encode(text.encode()).decode()
-
-
-@pytest.fixture(name="receiver")
-def _receiver() -> Iterator[CallbackReceiver]:
-    with CallbackReceiver() as receiver:
-        yield receiver
-
-
-@pytest.fixture(name="bucket")
-def _bucket(oss_emulator: EmulatorServer) -> oss2.Bucket:
-    auth = oss2.Auth(oss_emulator.access_key_id, oss_emulator.access_key_secret)
-    return oss2.Bucket(auth, oss_emulator.endpoint, oss_emulator.bucket)
 
 
 def v2_client(server: EmulatorServer) -> oss.Client:

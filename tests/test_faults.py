@@ -6,11 +6,8 @@ and the raw control API.
 
 from __future__ import annotations
 
-import base64
-import json
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 
 import httpx
 import oss2
@@ -19,24 +16,9 @@ import pytest
 from emulator.faults import FaultError, Faults, parse_fault
 from emulator.receiver import CallbackReceiver
 from emulator.server import ControlError, EmulatorServer
+from tests.conftest import b64
 
 pytestmark = pytest.mark.sdk
-
-
-def b64(value: object) -> str:
-    return base64.b64encode(json.dumps(value).encode()).decode()
-
-
-@pytest.fixture(name="receiver")
-def _receiver() -> Iterator[CallbackReceiver]:
-    with CallbackReceiver() as receiver:
-        yield receiver
-
-
-@pytest.fixture(name="bucket")
-def _bucket(oss_emulator: EmulatorServer) -> oss2.Bucket:
-    auth = oss2.Auth(oss_emulator.access_key_id, oss_emulator.access_key_secret)
-    return oss2.Bucket(auth, oss_emulator.endpoint, oss_emulator.bucket)
 
 
 def callback_headers(receiver: CallbackReceiver) -> dict[str, str]:

@@ -7,7 +7,6 @@ handle, raw HTTP and the ``oss-emulator callbacks`` command.
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Iterator
 from urllib.parse import parse_qs
@@ -20,33 +19,17 @@ from emulator.cli import main
 from emulator.receiver import CallbackReceiver, Reply
 from emulator.remote import RemoteEmulator
 from emulator.server import ControlError, EmulatorServer
+from tests.conftest import b64
 
 pytestmark = pytest.mark.sdk
 
 BODY = "bucket=${bucket}&object=${object}&etag=${etag}&size=${size}&op=${operation}&v=${x:v}"
 
 
-def b64(value: object) -> str:
-    text = value if isinstance(value, str) else json.dumps(value)
-    return base64.b64encode(text.encode()).decode()
-
-
-@pytest.fixture(name="receiver")
-def _receiver() -> Iterator[CallbackReceiver]:
-    with CallbackReceiver() as receiver:
-        yield receiver
-
-
 @pytest.fixture(name="other")
 def _other() -> Iterator[CallbackReceiver]:
     with CallbackReceiver() as receiver:
         yield receiver
-
-
-@pytest.fixture(name="bucket")
-def _bucket(oss_emulator: EmulatorServer) -> oss2.Bucket:
-    auth = oss2.Auth(oss_emulator.access_key_id, oss_emulator.access_key_secret)
-    return oss2.Bucket(auth, oss_emulator.endpoint, oss_emulator.bucket)
 
 
 def upload(bucket: oss2.Bucket, receiver: CallbackReceiver, key: str = "a/b.txt") -> int:
