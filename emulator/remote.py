@@ -140,27 +140,6 @@ class RemoteEmulator(ControlMethods, SDKClients):
     def endpoint(self) -> str:
         return self._url
 
-    @property
-    def access_key_id(self) -> str:
-        return self.settings.access_key_id
-
-    @property
-    def access_key_secret(self) -> str:
-        return self.settings.access_key_secret
-
-    @property
-    def security_token(self) -> str | None:
-        return self.settings.security_token
-
-    @property
-    def region(self) -> str:
-        return self.settings.region
-
-    @property
-    def bucket(self) -> str:
-        """The first configured bucket."""
-        return self.settings.buckets[0]
-
     def _call(self, method: str, path: str) -> bytes:
         request = urllib.request.Request(self._url + path, method=method, data=None)
         with urllib.request.urlopen(request, timeout=self._timeout) as answer:

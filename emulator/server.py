@@ -89,11 +89,35 @@ def control_request(
 
 
 class ControlMethods:
-    """Replay, trigger and faults through the control API (shared by the fixture handles)."""
+    """What the fixture handles share: credentials from their settings, and replay,
+    trigger and faults through the control API."""
+
+    settings: Settings
 
     @property
     def endpoint(self) -> str:
         raise NotImplementedError
+
+    @property
+    def access_key_id(self) -> str:
+        return self.settings.access_key_id
+
+    @property
+    def access_key_secret(self) -> str:
+        return self.settings.access_key_secret
+
+    @property
+    def security_token(self) -> str | None:
+        return self.settings.security_token
+
+    @property
+    def region(self) -> str:
+        return self.settings.region
+
+    @property
+    def bucket(self) -> str:
+        """The first configured bucket."""
+        return self.settings.buckets[0]
 
     def replay(self, entry_id: int, url: str | None = None) -> dict[str, Any]:
         """Re-send recorded callback ``entry_id`` (to ``url`` if given); the new entry."""
@@ -158,27 +182,6 @@ class EmulatorServer(ControlMethods):
     def endpoint(self) -> str:
         """The base URL, e.g. ``http://127.0.0.1:53412``."""
         return self.settings.base_url(self.port)
-
-    @property
-    def access_key_id(self) -> str:
-        return self.settings.access_key_id
-
-    @property
-    def access_key_secret(self) -> str:
-        return self.settings.access_key_secret
-
-    @property
-    def security_token(self) -> str | None:
-        return self.settings.security_token
-
-    @property
-    def region(self) -> str:
-        return self.settings.region
-
-    @property
-    def bucket(self) -> str:
-        """The first configured bucket."""
-        return self.settings.buckets[0]
 
     @property
     def storage(self) -> Storage:
