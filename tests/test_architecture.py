@@ -107,7 +107,7 @@ class TestQuality:
     def test_ruff(self) -> None:
         """Lint rules of pyproject.toml."""
         result = subprocess.run(
-            [sys.executable, "-m", "ruff", "check", "emulator", "tests"],
+            [sys.executable, "-m", "ruff", "check", "emulator", "tests", "fixtures"],
             cwd=ROOT,
             capture_output=True,
             text=True,
