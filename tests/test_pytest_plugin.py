@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from typing import Any
 
@@ -10,6 +11,7 @@ import pytest
 from emulator.config import Settings
 from emulator.remote import RemoteEmulator
 from emulator.server import EmulatorServer
+from tests.conftest import ROOT
 
 pytest_plugins = ["pytester"]
 
@@ -149,6 +151,17 @@ def test_callback_receiver(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_callbacks=CALLBACK_PROJECT)
     result = pytester.runpytest_subprocess(*RUN)
     result.assert_outcomes(passed=3)
+
+
+def test_readme_quick_start(pytester: pytest.Pytester) -> None:
+    """The README's three-line quick start passes as a user's whole test file."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    quick_start = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    (test_file,) = re.findall(r"```python\n(.*?)```", quick_start, re.DOTALL)
+    assert len(test_file.strip().splitlines()) == 3
+    pytester.makepyfile(test_quick_start=test_file)
+    result = pytester.runpytest_subprocess(*RUN)
+    result.assert_outcomes(passed=1)
 
 
 def test_attach_to_running_emulator(

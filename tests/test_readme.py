@@ -111,3 +111,21 @@ def test_sts_snippet(defaults_server: EmulatorServer) -> None:
     bucket = oss2.Bucket(auth, defaults_server.endpoint, "test-bucket")
     bucket.put_object("sts-readme.txt", b"temporary")
     assert bucket.get_object("sts-readme.txt").read() == b"temporary"
+
+
+def test_local_links_and_images_exist() -> None:
+    """Every relative link or image in the README names a file or folder of the repository,
+    and every in-page anchor names a heading."""
+    targets = re.findall(r"\]\(([^)\s]+)\)", README)
+    assert targets, "the README links nothing"
+    anchors = {
+        re.sub(r"[^a-z0-9 -]", "", heading.lower()).replace(" ", "-")
+        for heading in re.findall(r"^#+ (.+)$", README, re.MULTILINE)
+    }
+    for target in targets:
+        if target.startswith(("http://", "https://")):
+            continue
+        if target.startswith("#"):
+            assert target[1:] in anchors, target
+        else:
+            assert (ROOT / target).exists(), target
