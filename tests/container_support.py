@@ -187,9 +187,11 @@ class ComposeStack:
         except ContainerStepFailed as failure:
             raise ContainerStepFailed(f"{failure}\n--- stack logs ---\n{self.logs()}") from None
 
-    def logs(self) -> str:
+    def logs(self, *services: str) -> str:
+        """The end of the services' output (all services by default)."""
         try:
-            return _tail(self._compose("logs", timeout=60, step="podman-compose logs"), 8000)
+            output = self._compose("logs", *services, timeout=60, step="podman-compose logs")
+            return _tail(output, 8000)
         except ContainerStepFailed as failure:
             return str(failure)
 

@@ -147,6 +147,8 @@ def test_seed_page_upload_verified_by_the_app(stack: ComposeStack) -> None:
     headers = {name.lower(): value for name, value in attempt["request"]["headers"]}
     assert base64.b64decode(headers["x-oss-pub-key-url"]).decode() == KEY_URL
     assert attempt["url"] == "http://app:8080/callback"
+    # What a user watching `compose up` sees: the app's own line for the verification.
+    assert f"callback verified: bucket={BUCKET}&object={SEED_KEY}&" in stack.logs("app")
 
 
 def test_form_page_upload_verified_by_the_app(stack: ComposeStack) -> None:
