@@ -38,8 +38,11 @@ def banner(settings: Settings, url: str) -> str:
     )
     v2_creds = f'"{ak}", "{sk}"' + (f', "{token}"' if token else "")
     js_token = f", stsToken: '{token}'" if token else ""
+    # Behind a published port (containers) the public URL is not where the socket is bound.
+    bound = f"{settings.host}:{settings.port}"
+    where = url if url.endswith(f"//{bound}") else f"{url} (bound to {bound})"
     return f"""\
-oss-emulator listening on {url}
+oss-emulator listening on {where}
   region {settings.region}, buckets: {", ".join(settings.buckets) or "(none)"}
   AccessKeyId {ak}, AccessKeySecret {sk}{sts}
   data in {settings.data_dir.resolve()}; signature checking {"on" if settings.auth else "off"}
@@ -89,8 +92,9 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         print(f"oss-emulator: --data-dir: {exc}", file=sys.stderr)
         return 2
     print(banner(settings, settings.base_url()), flush=True)
+    config = uvicorn_config(app, settings.log_level)  # installs uvicorn's log handlers
     logs.configure(settings.log_format, settings.log_level)
-    server = uvicorn.Server(uvicorn_config(app, settings.log_level))
+    server = uvicorn.Server(config)
     # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal: let that
     # end in a clean exit 0 (docker stop, Ctrl-C) with the index closed.
     signal.signal(signal.SIGTERM, _exit_cleanly)
@@ -112,14 +116,17 @@ def _exit_cleanly(signum: int, frame: object) -> None:
 
 def _callbacks_parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
     url = argparse.ArgumentParser(add_help=False)
-    url.add_argument(
-        "--url",
-        default=environ.get("OSS_EMULATOR_URL") or DEFAULT_URL,
-        help="the emulator's base URL (default $OSS_EMULATOR_URL or %(default)s)",
-    )
+    url.add_argument("--url", default=argparse.SUPPRESS, help="the emulator's base URL")
     parser = argparse.ArgumentParser(
         prog="oss-emulator callbacks",
         description="List, replay and trigger upload callbacks of a running emulator.",
+    )
+    # Accepted before the command too (``callbacks --url U list``); a value given after the
+    # command wins, and SUPPRESS keeps the subcommand from resetting it to its default.
+    parser.add_argument(
+        "--url",
+        default=environ.get("OSS_EMULATOR_URL") or DEFAULT_URL,
+        help="the emulator's base URL (default $OSS_EMULATOR_URL or %(default)s)",
     )
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("list", parents=[url], help="every recorded callback attempt")

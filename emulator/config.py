@@ -89,9 +89,11 @@ def _bool(text: str) -> bool:
 
 
 def _on_off(text: str) -> bool:
-    table = {"on": True, "off": False}
-    lowered = text.strip().lower()
-    return table[lowered] if lowered in table else _bool(lowered)
+    table = {"on": True, "off": False, "true": True, "false": False, "1": True, "0": False}
+    try:
+        return table[text.strip().lower()]
+    except KeyError:
+        raise ValueError("expected on, off, true, false, 1 or 0") from None
 
 
 def _port(text: str) -> int:
@@ -151,6 +153,8 @@ class Option:
     help: str
     repeated: bool = False
     metavar: str | None = None
+    #: The default as --help shows it, when the field's value would not say it.
+    shown_default: str | None = None
 
     @property
     def flag(self) -> str:
@@ -174,6 +178,7 @@ OPTIONS: tuple[Option, ...] = (
         "security_token",
         _nonempty,
         "makes the key pair temporary: every request must carry this STS token",
+        shown_default="none",
     ),
     Option(
         "bucket",
@@ -189,17 +194,24 @@ OPTIONS: tuple[Option, ...] = (
         _on_off,
         "on: requests must be signed; off: accept anything",
         metavar="on|off",
+        shown_default="on",
     ),
     Option(
-        "public-url", "public_url", _url, "base URL clients and app servers reach the emulator at"
+        "public-url",
+        "public_url",
+        _url,
+        "base URL clients and app servers reach the emulator at",
+        shown_default="http://<host>:<port>",
     ),
     Option("owner-id", "owner_id", _nonempty, "owner ID shown in listings and ACLs"),
     Option(
         "virtual-host-base",
         "virtual_host_base",
         _nonempty,
-        "extra host name under which <bucket>.<base> is virtual-host addressing",
+        "extra host name under which <bucket>.<base> is virtual-host addressing "
+        "(repeat the flag; the variable takes a comma-separated list)",
         repeated=True,
+        shown_default="none",
     ),
     Option(
         "clock-skew-check",
@@ -208,7 +220,13 @@ OPTIONS: tuple[Option, ...] = (
         "refuse header-signed requests more than 15 minutes off the clock",
     ),
     Option("cors-default", "cors_default", _bool, "buckets without CORS rules allow every origin"),
-    Option("seed", "seed", int, "make request IDs reproducible from this seed"),
+    Option(
+        "seed",
+        "seed",
+        int,
+        "make request IDs reproducible from this seed",
+        shown_default="random",
+    ),
     Option(
         "callback-timeout",
         "callback_timeout",
@@ -219,9 +237,16 @@ OPTIONS: tuple[Option, ...] = (
         "callback-private-key",
         "callback_private_key",
         lambda t: Path(_nonempty(t)),
-        "PEM private key that signs callbacks (default: generated into the data dir)",
+        "PEM private key that signs callbacks",
+        shown_default="one generated into the data dir",
     ),
-    Option("pub-key-url", "pub_key_url", _url, "public key URL advertised in x-oss-pub-key-url"),
+    Option(
+        "pub-key-url",
+        "pub_key_url",
+        _url,
+        "public key URL advertised in x-oss-pub-key-url",
+        shown_default="<public URL>/callback_pub_key_v1.pem",
+    ),
     Option("log-level", "log_level", _log_level, "server log level"),
     Option(
         "log-format",
@@ -238,11 +263,12 @@ def build_parser(prog: str = "oss-emulator") -> argparse.ArgumentParser:
         prog=prog,
         description="A local emulator of Alibaba Cloud OSS for testing upload callbacks.",
         epilog=f"Every flag can also be set as {ENV_PREFIX}<FLAG>, e.g. "
-        f"{ENV_PREFIX}ACCESS_KEY_ID. Flags win over variables.",
+        f"{ENV_PREFIX}ACCESS_KEY_ID. Flags win over variables. "
+        f"'{prog} callbacks list|replay|trigger' talks to a running emulator instead "
+        f"(see '{prog} callbacks --help').",
     )
     for option in OPTIONS:
-        default = Settings.__dataclass_fields__[option.attr].default
-        shown = ",".join(default) if isinstance(default, tuple) else default
+        shown = option.shown_default or _shown(Settings.__dataclass_fields__[option.attr].default)
         parser.add_argument(
             option.flag,
             dest=option.attr,
@@ -251,6 +277,14 @@ def build_parser(prog: str = "oss-emulator") -> argparse.ArgumentParser:
             help=f"{option.help} [{option.env}; default: {shown}]",
         )
     return parser
+
+
+def _shown(default: object) -> str:
+    if isinstance(default, bool):
+        return "true" if default else "false"
+    if isinstance(default, tuple):
+        return ",".join(default)
+    return str(default)
 
 
 def _parse_value(option: Option, raw: str, source: str) -> Any:

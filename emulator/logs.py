@@ -59,13 +59,23 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure(log_format: str, level: str) -> None:
-    """Print request and callback lines on standard error in ``log_format``."""
+    """Print request and callback lines on standard error in ``log_format``.
+
+    In JSON mode uvicorn's own lines (start, shutdown, errors) become JSON documents too, so
+    every line on standard error parses; call this after building the uvicorn config, which
+    installs uvicorn's handlers.
+    """
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
     for logger in (ACCESS, CALLBACK):
         logger.handlers[:] = [handler]
         logger.setLevel(logging.INFO if level in ("info", "debug", "trace") else logging.WARNING)
         logger.propagate = False
+    if log_format == "json":
+        for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+            server_logger = logging.getLogger(name)
+            server_logger.handlers[:] = [handler]
+            server_logger.propagate = False
 
 
 def request_line(method: str, path: str, status: int, request_id: str, ms: float) -> None:

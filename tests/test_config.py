@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from emulator.cli import banner, main
-from emulator.config import OPTIONS, ConfigError, Settings, parse_args
+from emulator.config import OPTIONS, ConfigError, Settings, build_parser, parse_args
 
 
 class TestParseArgs:
@@ -92,6 +92,27 @@ class TestParseArgs:
         with pytest.raises(ConfigError, match=named):
             parse_args(argv, env)
 
+    def test_switch_error_lists_the_accepted_words(self) -> None:
+        """--auth takes on/off as well as the boolean words, and says so when refused."""
+        assert parse_args(["--auth", "off"], {}).auth is False
+        assert parse_args([], {"OSS_EMULATOR_AUTH": "TRUE"}).auth is True
+        with pytest.raises(ConfigError, match="expected on, off, true, false, 1 or 0"):
+            parse_args(["--auth", "maybe"], {})
+
+    def test_help_shows_defaults_as_documented(self) -> None:
+        """--help shows each default as the README's table states it, not a Python repr."""
+        text = " ".join(build_parser().format_help().split())
+        for shown in (
+            "[OSS_EMULATOR_AUTH; default: on]",
+            "[OSS_EMULATOR_PUBLIC_URL; default: http://<host>:<port>]",
+            "[OSS_EMULATOR_PUB_KEY_URL; default: <public URL>/callback_pub_key_v1.pem]",
+            "[OSS_EMULATOR_CLOCK_SKEW_CHECK; default: true]",
+            "[OSS_EMULATOR_SECURITY_TOKEN; default: none]",
+            "callbacks list|replay|trigger",
+        ):
+            assert shown in text
+        assert "None" not in text and "True" not in text
+
     def test_every_option_has_a_variable(self) -> None:
         """Each flag's variable is OSS_EMULATOR_ plus its upper-cased name."""
         for option in OPTIONS:
@@ -147,6 +168,15 @@ class TestCommandLine:
             "localhost:9050",
         ):
             assert needle in text
+
+    def test_banner_names_the_bound_address_behind_a_public_url(self) -> None:
+        """In a container the public URL is not where the socket is: the banner says both."""
+        settings = Settings(host="0.0.0.0", port=80, public_url="http://localhost:9050")
+        first = banner(settings, settings.base_url()).splitlines()[0]
+        assert first == "oss-emulator listening on http://localhost:9050 (bound to 0.0.0.0:80)"
+        plain = Settings(port=9050)
+        first = banner(plain, plain.base_url()).splitlines()[0]
+        assert first == "oss-emulator listening on http://127.0.0.1:9050"
 
     def test_module_entry_point_prints_help(self) -> None:
         """``python -m emulator --help`` runs and lists the flags."""

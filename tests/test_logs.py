@@ -99,7 +99,9 @@ def test_cli_json_lines(tmp_path) -> None:  # type: ignore[no-untyped-def]
     finally:
         process.terminate()
         _, stderr = process.communicate(timeout=10)
-    lines = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
+    # Every line is a JSON document, uvicorn's own start and shutdown lines included.
+    lines = [json.loads(line) for line in stderr.splitlines()]
+    assert any("Started server process" in line.get("message", "") for line in lines)
     requests = [line for line in lines if line.get("kind") == "request"]
     callbacks = [line for line in lines if line.get("kind") == "callback"]
     put = next(line for line in requests if line["method"] == "PUT")

@@ -243,6 +243,17 @@ class TestCommandLine:
         assert main(["callbacks", "replay", "--url", oss_emulator.endpoint]) == 2
         assert main(["callbacks", "list", "--url", "http://127.0.0.1:9"]) == 3
 
+    def test_url_before_the_command(
+        self, oss_emulator: EmulatorServer, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """``callbacks --url U list`` works like ``callbacks list --url U``; after wins."""
+        assert main(["callbacks", "--url", oss_emulator.endpoint, "list"], environ={}) == 0
+        assert json.loads(capsys.readouterr().out) == []
+        dead = "http://127.0.0.1:9"
+        argv = ["callbacks", "--url", dead, "list", "--url", oss_emulator.endpoint]
+        assert main(argv, environ={}) == 0
+        assert main(["callbacks", "--url", dead, "list"], environ={}) == 3
+
     def test_default_url_from_environment(
         self, oss_emulator: EmulatorServer, capsys: pytest.CaptureFixture[str]
     ) -> None:
