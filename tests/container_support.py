@@ -45,8 +45,11 @@ class ContainerStepFailed(AssertionError):
     """A container step failed; the message has the command and the end of its output."""
 
 
-def run(command: list[str], *, env: dict[str, str], timeout: float, step: str) -> str:
-    """Run a command to completion; its stdout, or ContainerStepFailed naming ``step``."""
+def run(
+    command: list[str], *, env: dict[str, str], timeout: float, step: str, stderr: bool = False
+) -> str:
+    """Run a command to completion; its stdout (and stderr after it, if asked), or
+    ContainerStepFailed naming ``step``."""
     try:
         result = subprocess.run(
             command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
@@ -61,7 +64,7 @@ def run(command: list[str], *, env: dict[str, str], timeout: float, step: str) -
             f"{step} failed (exit {result.returncode}): {' '.join(command)}\n"
             f"{_tail(result.stdout)}\n{_tail(result.stderr)}"
         )
-    return result.stdout
+    return result.stdout + (result.stderr if stderr else "")
 
 
 def _tail(text: str | bytes | None, limit: int = 4000) -> str:
@@ -195,8 +198,11 @@ class ComposeStack:
         except ContainerStepFailed as failure:
             return str(failure)
 
-    def down(self) -> None:
-        self._compose("down", "-v", timeout=300, step="podman-compose down -v")
+    def down(self) -> str:
+        """Stop and remove the stack, its volume and the images it built (each run has a
+        project of its own, so nothing is left to pile up); what podman-compose printed."""
+        command = [self.compose, "-p", self.project, "down", "-v", "--rmi", "local"]
+        return run(command, env=self.env, timeout=300, step="podman-compose down", stderr=True)
 
     def container(self, service: str) -> str:
         """The name of a service's container."""

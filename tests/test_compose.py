@@ -159,8 +159,10 @@ def test_form_page_upload_verified_by_the_app(stack: ComposeStack) -> None:
 
 
 def test_down_removes_the_stack(stack: ComposeStack) -> None:
-    """``down -v`` leaves no container and no data volume of the project behind."""
-    stack.down()
+    """``down`` stops both services on their stop signal (no fallback to a kill) and leaves
+    no container, data volume or image of the project behind."""
+    printed = stack.down()
+    assert "SIGKILL" not in printed, printed
     assert stack.containers() == []
     volumes = subprocess.run(
         ["podman", "volume", "ls", "--format", "{{.Name}}"],
@@ -170,3 +172,11 @@ def test_down_removes_the_stack(stack: ComposeStack) -> None:
         check=True,
     ).stdout.split()
     assert not [name for name in volumes if name.startswith(stack.project)]
+    images = subprocess.run(
+        ["podman", "images", "--format", "{{.Repository}}"],
+        env=stack.env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert not [name for name in images if stack.project in name]

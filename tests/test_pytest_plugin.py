@@ -164,6 +164,30 @@ def test_readme_quick_start(pytester: pytest.Pytester) -> None:
     result.assert_outcomes(passed=1)
 
 
+def test_readme_settings_override(pytester: pytest.Pytester) -> None:
+    """The README's settings override, as a user's conftest.py, changes the one field and
+    keeps the plugin's free port and temporary data directory."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    (conftest,) = [
+        code
+        for code in re.findall(r"```python\n(.*?)```", readme, re.DOTALL)
+        if "def oss_emulator_settings(oss_emulator_settings)" in code
+    ]
+    pytester.makeconftest(conftest)
+    pytester.makepyfile(
+        test_override="""
+        def test_override(oss_emulator, oss_emulator_settings, tmp_path_factory):
+            assert oss_emulator_settings.callback_timeout == 1
+            assert oss_emulator.port != 9050
+            assert oss_emulator_settings.data_dir.is_relative_to(tmp_path_factory.getbasetemp())
+            oss_emulator.oss2_bucket().put_object("k", b"v")
+        """
+    )
+    result = pytester.runpytest_subprocess(*RUN)
+    result.assert_outcomes(passed=1)
+    assert not (pytester.path / "oss-emulator-data").exists()
+
+
 def test_attach_to_running_emulator(
     pytester: pytest.Pytester,
     monkeypatch: pytest.MonkeyPatch,
