@@ -47,12 +47,16 @@ class Attempt:
 def make_client(transport: httpx.AsyncBaseTransport | None = None) -> httpx.AsyncClient:
     """The callback client: no redirects followed; by default the lean ``CallbackTransport``
     (one connection per callback, no certificate checks, SNI as asked)."""
-    return httpx.AsyncClient(
+    client = httpx.AsyncClient(
         transport=transport or CallbackTransport(),
         follow_redirects=False,
         trust_env=False,
         timeout=httpx.Timeout(None),
     )
+    # C18 is the whole header set: without this, httpx's defaults (Accept, Accept-Encoding:
+    # gzip...) go out too, and an app that compresses its reply would earn a 203.
+    client.headers.clear()
+    return client
 
 
 async def deliver(
