@@ -8,10 +8,12 @@ signature verified the way the official sample server verifies), what the upload
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import alibabacloud_oss_v2 as oss
 import httpx
@@ -396,3 +398,375 @@ class TestPublicKey:
         signed = sample_string_to_sign(got.path, got.body)
         public = (keys / "callback-test-public.pem").read_bytes()
         assert verify(public, got.headers["authorization"], signed)
+
+
+def v4_bucket(server: EmulatorServer) -> oss2.Bucket:
+    """An oss2 bucket signing with V4 (OSS4-HMAC-SHA256)."""
+    auth = oss2.AuthV4(server.access_key_id, server.access_key_secret)
+    return oss2.Bucket(auth, server.endpoint, server.bucket, region=server.region)
+
+
+def signed_request(
+    bucket: oss2.Bucket,
+    method: str,
+    key: str,
+    *,
+    headers: dict[str, str] | None = None,
+    params: dict[str, str] | None = None,
+    content: bytes = b"",
+) -> httpx.Response:
+    """A request presigned by oss2 (query parameters signed, headers signed) sent by httpx."""
+    url = bucket.sign_url(method, key, 60, headers=headers, params=params)
+    return httpx.request(method, url, headers=headers, content=content, timeout=30)
+
+
+def error_of(response: httpx.Response) -> tuple[str, str]:
+    """``Code`` and ``EC`` of an error response (the EC from the body and the header agree)."""
+    root = ET.fromstring(response.content)
+    assert response.headers.get("x-oss-ec") == root.findtext("EC")
+    return root.findtext("Code") or "", root.findtext("EC") or ""
+
+
+def complete_xml(parts: list[tuple[int, str]]) -> bytes:
+    items = "".join(
+        f"<Part><PartNumber>{number}</PartNumber><ETag>{etag}</ETag></Part>"
+        for number, etag in parts
+    )
+    return f"<CompleteMultipartUpload>{items}</CompleteMultipartUpload>".encode()
+
+
+def base64_of_length(length: int, document: dict[str, str], field: str) -> str:
+    """``b64(document)`` padded through ``document[field]`` to exactly ``length`` characters."""
+    assert length % 4 == 0
+    filler = length * 3 // 4 - len(json.dumps(document))
+    value = b64({**document, field: document[field] + "y" * filler})
+    assert len(value) == length
+    return value
+
+
+class TestQueryCarrier:
+    """callback / callback-var as signed query parameters of presigned URLs (C22)."""
+
+    def test_v4_presigned_put(
+        self, oss_emulator: EmulatorServer, receiver: CallbackReceiver
+    ) -> None:
+        """oss2.AuthV4 signs the parameters into the canonical query; the callback verifies."""
+        bucket = v4_bucket(oss_emulator)
+        receiver.default_reply = Reply(body=b'{"from":"app"}')
+        params = {
+            "callback": b64(
+                {"callbackUrl": receiver.url("/v4"), "callbackBody": "o=${object}&v=${x:v}"}
+            ),
+            "callback-var": b64({"x:v": "v4 var"}),
+        }
+        url = bucket.sign_url("PUT", "v4/presigned.txt", 60, params=params)
+        assert "x-oss-signature-version=OSS4-HMAC-SHA256" in url
+        response = httpx.put(url, content=b"v4 body")
+        assert response.status_code == 200, response.text
+        assert response.content == b'{"from":"app"}'
+        (got,) = receiver.requests
+        assert got.verified, got.verify_error
+        assert (got.path, got.body) == ("/v4", b"o=v4%2Fpresigned.txt&v=v4%20var")
+        assert bucket.get_object("v4/presigned.txt").read() == b"v4 body"
+
+    @pytest.mark.parametrize("name", ["callback", "callback-var"])
+    def test_v4_parameters_are_signed(
+        self, oss_emulator: EmulatorServer, receiver: CallbackReceiver, name: str
+    ) -> None:
+        """Changing either parameter after signing breaks the V4 signature: 403, no callback."""
+        bucket = v4_bucket(oss_emulator)
+        params = {
+            "callback": b64({"callbackUrl": receiver.url("/signed"), "callbackBody": "a=b"}),
+            "callback-var": b64({"x:v": "signed"}),
+        }
+        url = bucket.sign_url("PUT", "tampered.txt", 60, params=params)
+        parts = urlsplit(url)
+        query = dict(parse_qsl(parts.query, keep_blank_values=True))
+        query[name] = {
+            "callback": b64({"callbackUrl": receiver.url("/evil"), "callbackBody": "a=b"}),
+            "callback-var": b64({"x:v": "evil"}),
+        }[name]
+        response = httpx.put(urlunsplit(parts._replace(query=urlencode(query))), content=b"x")
+        assert response.status_code == 403
+        root = ET.fromstring(response.content)
+        assert root.findtext("Code") == "SignatureDoesNotMatch"
+        canonical_query = (root.findtext("CanonicalRequest") or "").split("\n")[2]
+        assert f"{name}={quote(query[name], safe='')}" in canonical_query.split("&")
+        assert receiver.requests == []
+        assert oss_emulator.callbacks == []
+        assert not bucket.object_exists("tampered.txt")
+
+    def test_presigned_complete_multipart(
+        self, bucket: oss2.Bucket, receiver: CallbackReceiver, oss_emulator: EmulatorServer
+    ) -> None:
+        """The Cloudreve case: parts uploaded normally, Complete via a presigned URL + callback."""
+        key = "cloudreve/big.bin"
+        upload_id = bucket.init_multipart_upload(key).upload_id
+        chunks = [b"a" * 102400, b"tail"]
+        etags = [
+            bucket.upload_part(key, upload_id, number, chunk).etag
+            for number, chunk in enumerate(chunks, start=1)
+        ]
+        receiver.default_reply = Reply(body=b'{"code":0}')
+        callback = b64(
+            {
+                "callbackUrl": receiver.url("/api/v3/callback/oss/session"),
+                "callbackBody": '{"name":${x:fname},"source_name":${object},"size":${size},'
+                '"op":${operation},"md5":"${contentMd5}"}',
+                "callbackBodyType": "application/json",
+            }
+        )
+        response = signed_request(
+            bucket,
+            "POST",
+            key,
+            params={
+                "uploadId": upload_id,
+                "callback": callback,
+                "callback-var": b64({"x:fname": "big.bin"}),
+            },
+            content=complete_xml(list(enumerate(etags, start=1))),
+        )
+        assert response.status_code == 200, response.text
+        assert response.content == b'{"code":0}'  # the app's body replaces the XML (C21)
+        assert response.headers["content-type"] == "application/json"
+        assert response.headers["etag"].endswith('-2"')
+        (got,) = receiver.requests
+        assert got.verified, got.verify_error
+        assert got.json() == {
+            "name": "big.bin",
+            "source_name": key,
+            "size": 102404,
+            "op": "CompleteMultipartUpload",
+            "md5": "",
+        }
+        assert [entry["verdict"] for entry in oss_emulator.callbacks] == ["success"]
+        assert bucket.get_object(key).read() == b"".join(chunks)
+
+
+CARRIER_CONFLICTS = [
+    ("callback", "x-oss-callback", "0007-00000027"),
+    ("callback-var", "x-oss-callback-var", "0007-00000106"),
+]
+
+
+class TestCarrierConflictsAndSizes:
+    """One carrier per parameter (C22) and the 5120-byte limits (C24), over HTTP."""
+
+    @pytest.mark.parametrize(("param", "header", "ec"), CARRIER_CONFLICTS)
+    def test_put_with_header_and_query(
+        self,
+        bucket: oss2.Bucket,
+        receiver: CallbackReceiver,
+        oss_emulator: EmulatorServer,
+        param: str,
+        header: str,
+        ec: str,
+    ) -> None:
+        """PutObject: the same parameter in header and query is 400 with its EC."""
+        values = {
+            "callback": b64({"callbackUrl": receiver.url(), "callbackBody": "a=${x:a}"}),
+            "callback-var": b64({"x:a": "b"}),
+        }
+        headers = {"x-oss-callback": values["callback"], header: values[param]}
+        response = signed_request(
+            bucket, "PUT", "mixed.txt", headers=headers, params={param: values[param]}, content=b"x"
+        )
+        assert response.status_code == 400
+        assert error_of(response) == ("InvalidArgument", ec)
+        assert not bucket.object_exists("mixed.txt")
+        assert receiver.requests == []
+        assert oss_emulator.callbacks == []
+
+    @pytest.mark.parametrize(("param", "header", "ec"), CARRIER_CONFLICTS)
+    def test_complete_with_header_and_query(
+        self,
+        bucket: oss2.Bucket,
+        receiver: CallbackReceiver,
+        oss_emulator: EmulatorServer,
+        param: str,
+        header: str,
+        ec: str,
+    ) -> None:
+        """CompleteMultipartUpload: same 400; the upload is not completed and keeps its part."""
+        upload_id = bucket.init_multipart_upload("mixed.bin").upload_id
+        etag = bucket.upload_part("mixed.bin", upload_id, 1, b"part").etag
+        values = {
+            "callback": b64({"callbackUrl": receiver.url(), "callbackBody": "a=${x:a}"}),
+            "callback-var": b64({"x:a": "b"}),
+        }
+        headers = {"x-oss-callback": values["callback"], header: values[param]}
+        response = signed_request(
+            bucket,
+            "POST",
+            "mixed.bin",
+            headers=headers,
+            params={"uploadId": upload_id, param: values[param]},
+            content=complete_xml([(1, etag)]),
+        )
+        assert response.status_code == 400
+        assert error_of(response) == ("InvalidArgument", ec)
+        assert not bucket.object_exists("mixed.bin")
+        assert [part.part_number for part in bucket.list_parts("mixed.bin", upload_id).parts] == [1]
+        assert receiver.requests == []
+        assert oss_emulator.callbacks == []
+
+    @pytest.mark.parametrize("carrier", ["header", "query"])
+    @pytest.mark.parametrize(
+        ("param", "ec"), [("callback", "0007-00000001"), ("callback-var", "0007-00000101")]
+    )
+    def test_size_limit(
+        self,
+        bucket: oss2.Bucket,
+        receiver: CallbackReceiver,
+        oss_emulator: EmulatorServer,
+        carrier: str,
+        param: str,
+        ec: str,
+    ) -> None:
+        """5120 Base64 characters pass; the next length (5124) is refused before storing."""
+
+        def values(length: int) -> dict[str, str]:
+            callback = {"callbackUrl": receiver.url("/size"), "callbackBody": "a="}
+            if param == "callback":
+                return {"callback": base64_of_length(length, callback, "callbackBody")}
+            return {
+                "callback": b64({**callback, "callbackBody": "n=${object}"}),
+                "callback-var": base64_of_length(length, {"x:pad": ""}, "x:pad"),
+            }
+
+        def upload(key: str, length: int) -> httpx.Response:
+            given = values(length)
+            if carrier == "query":
+                return signed_request(bucket, "PUT", key, params=given, content=b"x")
+            headers = {f"x-oss-{name}": value for name, value in given.items()}
+            return signed_request(bucket, "PUT", key, headers=headers, content=b"x")
+
+        at_limit = upload("at-limit.txt", 5120)
+        assert at_limit.status_code == 200, at_limit.text
+        assert len(receiver.requests) == 1
+        assert bucket.object_exists("at-limit.txt")
+
+        over = upload("over-limit.txt", 5124)
+        assert over.status_code == 400
+        assert error_of(over) == ("InvalidArgument", ec)
+        assert not bucket.object_exists("over-limit.txt")
+        assert len(receiver.requests) == 1
+        assert len(oss_emulator.callbacks) == 1
+
+
+def _append(bucket: oss2.Bucket, headers: dict[str, str]) -> int:
+    result = bucket.append_object("appended.txt", 0, b"appended", headers=headers)
+    assert result.next_position == 8
+    assert bucket.get_object("appended.txt").read() == b"appended"
+    return int(result.status)
+
+
+def _copy(bucket: oss2.Bucket, headers: dict[str, str]) -> int:
+    bucket.put_object("source.txt", b"source")
+    result = bucket.copy_object(bucket.bucket_name, "source.txt", "copied.txt", headers=headers)
+    assert bucket.get_object("copied.txt").read() == b"source"
+    return int(result.status)
+
+
+def _initiate(bucket: oss2.Bucket, headers: dict[str, str]) -> int:
+    result = bucket.init_multipart_upload("initiated.bin", headers=headers)
+    assert result.upload_id  # the InitiateMultipartUploadResult XML, not an app body
+    return int(result.status)
+
+
+def _upload_part(bucket: oss2.Bucket, headers: dict[str, str]) -> int:
+    upload_id = bucket.init_multipart_upload("parted.bin").upload_id
+    result = bucket.upload_part("parted.bin", upload_id, 1, b"part", headers=headers)
+    assert result.etag.upper() == hashlib.md5(b"part").hexdigest().upper()
+    return int(result.status)
+
+
+class TestIgnoredOperations:
+    """G1: callback parameters on Append, Copy, UploadPart, Initiate: not checked, not used."""
+
+    @pytest.mark.parametrize("valid", [False, True], ids=["not-base64", "valid"])
+    @pytest.mark.parametrize(
+        "operation",
+        [_append, _copy, _initiate, _upload_part],
+        ids=["append", "copy", "initiate", "upload-part"],
+    )
+    def test_callback_headers_ignored(
+        self,
+        bucket: oss2.Bucket,
+        receiver: CallbackReceiver,
+        oss_emulator: EmulatorServer,
+        operation: Callable[[oss2.Bucket, dict[str, str]], int],
+        valid: bool,
+    ) -> None:
+        """A bad parameter is no 400, a good one sends nothing: 200 and the usual result."""
+        if valid:
+            headers = {
+                "x-oss-callback": b64({"callbackUrl": receiver.url(), "callbackBody": "a=b"}),
+                "x-oss-callback-var": b64({"x:a": "b"}),
+            }
+        else:
+            headers = {"x-oss-callback": "!!not base64", "x-oss-callback-var": "!!not base64"}
+        assert operation(bucket, headers) == 200
+        assert receiver.requests == []
+        assert oss_emulator.callbacks == []
+
+
+class TestVariablesAndFailedUploads:
+    """${clientIp}, and no callback for an upload that fails."""
+
+    def test_client_ip_is_the_uploader(
+        self, oss_emulator: EmulatorServer, receiver: CallbackReceiver
+    ) -> None:
+        """${clientIp} is the TCP peer of the upload (G9): 127.0.0.1 here, in both body types."""
+        client = v2_client(oss_emulator)
+        for key, template, body_type in [
+            ("ip-form.txt", "ip=${clientIp}", "application/x-www-form-urlencoded"),
+            ("ip-json.txt", '{"ip":${clientIp}}', "application/json"),
+        ]:
+            client.put_object(
+                oss.PutObjectRequest(
+                    bucket=oss_emulator.bucket,
+                    key=key,
+                    body=b"x",
+                    callback=b64(
+                        {
+                            "callbackUrl": receiver.url(),
+                            "callbackBody": template,
+                            "callbackBodyType": body_type,
+                        }
+                    ),
+                )
+            )
+        assert [r.body for r in receiver.requests] == [b"ip=127.0.0.1", b'{"ip":"127.0.0.1"}']
+
+    def test_failed_put_sends_nothing(
+        self, bucket: oss2.Bucket, receiver: CallbackReceiver, oss_emulator: EmulatorServer
+    ) -> None:
+        """A Content-MD5 that does not match the body: 400 InvalidDigest, no object, no callback."""
+        headers = {
+            "x-oss-callback": b64({"callbackUrl": receiver.url(), "callbackBody": "a=b"}),
+            "Content-MD5": base64.b64encode(hashlib.md5(b"other").digest()).decode(),
+        }
+        with pytest.raises(oss2.exceptions.InvalidDigest) as info:
+            bucket.put_object("bad-md5.txt", b"hello", headers=headers)
+        assert info.value.status == 400
+        assert not bucket.object_exists("bad-md5.txt")
+        assert receiver.requests == []
+        assert oss_emulator.callbacks == []
+
+    def test_failed_complete_sends_nothing(
+        self, bucket: oss2.Bucket, receiver: CallbackReceiver, oss_emulator: EmulatorServer
+    ) -> None:
+        """A Complete naming a part that does not match: 400 InvalidPart, no object, no callback."""
+        upload_id = bucket.init_multipart_upload("bad-part.bin").upload_id
+        bucket.upload_part("bad-part.bin", upload_id, 1, b"part")
+        headers = {"x-oss-callback": b64({"callbackUrl": receiver.url(), "callbackBody": "a=b"})}
+        with pytest.raises(oss2.exceptions.OssError) as info:
+            bucket.complete_multipart_upload(
+                "bad-part.bin", upload_id, [oss2.models.PartInfo(1, "0" * 32)], headers=headers
+            )
+        assert (info.value.status, info.value.code) == (400, "InvalidPart")
+        assert not bucket.object_exists("bad-part.bin")
+        assert receiver.requests == []
+        assert oss_emulator.callbacks == []

@@ -395,6 +395,38 @@ class TestFormCallbacks:
         assert ET.fromstring(response.content).findtext("EC") == "0007-00000027"
         assert_absent(oss_emulator, "mixed.txt")
 
+    @pytest.mark.parametrize("form", ["eq", "object"])
+    def test_policy_pinned_callback(self, oss_emulator: EmulatorServer, form: str) -> None:
+        """A policy pinning callback refuses a form carrying another one; the pinned one passes."""
+        with CallbackReceiver() as receiver:
+            pinned, other = (
+                base64.b64encode(
+                    json.dumps(
+                        {"callbackUrl": receiver.url(path), "callbackBody": "o=${object}"}
+                    ).encode()
+                ).decode()
+                for path in ("/pinned", "/other")
+            )
+            condition: Any = ["eq", "$callback", pinned] if form == "eq" else {"callback": pinned}
+            signed = v1_fields(oss_emulator, policy_b64([condition]))
+
+            refused = post(oss_emulator, {"key": "other.txt", "callback": other, **signed})
+            assert refused.status_code == 403, refused.text
+            code, message = code_and_message(refused)
+            assert code == "AccessDenied"
+            assert message == (
+                "Invalid according to Policy: Policy Condition failed: "
+                f'["eq", "$callback", "{pinned}"]'
+            )
+            assert_absent(oss_emulator, "other.txt")
+            assert receiver.requests == []
+            assert oss_emulator.callbacks == []
+
+            accepted = post(oss_emulator, {"key": "pinned.txt", "callback": pinned, **signed})
+            assert accepted.status_code == 200, accepted.text
+            assert [r.path for r in receiver.requests] == ["/pinned"]
+        assert get(oss_emulator, "pinned.txt").content == b"file body"
+
 
 def test_cross_origin_form_post(oss_emulator: EmulatorServer) -> None:
     """The preflight and the actual response carry CORS headers for a page's origin."""
