@@ -31,7 +31,7 @@ import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import request_response
 
 from emulator import logs
 from emulator.auth.keyring import Keyring
@@ -61,7 +61,6 @@ from emulator.storage.base import Storage
 from emulator.sts.service import is_sts_request
 
 Clock = Callable[[], float]
-ALL_METHODS = ["GET", "HEAD", "PUT", "POST", "DELETE", "OPTIONS", "PATCH"]
 
 
 class RequestIds:
@@ -107,11 +106,12 @@ def create_app(
         storage = Store(settings.data_dir)
         for name in settings.buckets:
             storage.create_bucket(name, clock())
-    app = Starlette(
-        routes=[
-            Route("/{path:path}", endpoint, methods=ALL_METHODS),
-        ]
-    )
+    app = Starlette()
+    # Every request, whatever its method and path, goes to the one endpoint. Not through a
+    # ``Route("/{path:path}")``: its pattern does not match a path that decodes to a line
+    # break (object keys may hold LF and CR), and it answers other methods itself, both in
+    # plain text instead of an OSS error.
+    app.router.default = request_response(endpoint)
     app.state.settings = settings
     app.state.storage = storage
     app.state.clock = clock

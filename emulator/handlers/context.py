@@ -29,6 +29,12 @@ MAX_OBJECT_SIZE = 5 * 1024**3  # rest-api.md §10.2 EntityTooLarge
 MAX_XML_BODY = 1024**2 * 2  # XML bodies (Complete, Delete, CORS) are small; refuse floods
 
 
+def is_decimal(text: str) -> bool:
+    """ASCII digits only: ``str.isdigit`` also accepts ``²`` and ``١``, which ``int`` refuses
+    or reads as another number."""
+    return text.isascii() and text.isdigit()
+
+
 @dataclass
 class Context:
     request: Request
@@ -67,7 +73,7 @@ class Context:
         raw = self.query(name)
         if raw is None or raw == "":
             return default
-        if not raw.isdigit() or int(raw) > limit:
+        if not is_decimal(raw) or int(raw) > limit:
             raise InvalidArgument(
                 f"Argument {name} must be an integer between 0 and {limit}.",
                 ArgumentName=name,
@@ -101,7 +107,7 @@ class Context:
         raw = self.header("content-length")
         if raw is None:
             return None
-        if not raw.strip().isdigit():
+        if not is_decimal(raw.strip()):
             raise InvalidArgument(
                 "Content-Length is not a number.", ArgumentName="Content-Length", ArgumentValue=raw
             )

@@ -104,7 +104,10 @@ class FormReader:
         if self.form.blob is not None or self.form.complete:
             self._part = "ignored"  # fields after the file do not count (§8.1)
             return
-        _, options = parse_options_header(self._headers.get("content-disposition", ""))
+        # As bytes: given text, parse_options_header encodes it as latin-1, which fails on
+        # the UTF-8 file names browsers send (filename="中文.png").
+        disposition = self._headers.get("content-disposition", "").encode("utf-8")
+        _, options = parse_options_header(disposition)
         name = options.get(b"name", b"").decode("utf-8", "replace")
         if not name:
             raise MalformedPOSTRequest()

@@ -12,7 +12,7 @@ from starlette.responses import Response
 
 from emulator.errors import InvalidArgument
 from emulator.handlers.callback_flow import parse_callback, run_callback
-from emulator.handlers.context import Context, empty_response, xml_response
+from emulator.handlers.context import Context, empty_response, is_decimal, xml_response
 from emulator.handlers.object import forbid_overwrite, receive_checked, upload_headers
 from emulator.protocol import xml
 from emulator.protocol.headers import object_attrs_from_headers
@@ -38,7 +38,7 @@ async def initiate(ctx: Context) -> Response:
 
 async def upload_part(ctx: Context) -> Response:
     raw = ctx.query("partNumber") or ""
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PART_NUMBER:
+    if not is_decimal(raw) or not 1 <= int(raw) <= MAX_PART_NUMBER:
         raise InvalidArgument(
             "Part number must be an integer between 1 and 10000, inclusive.",
             ArgumentName="partNumber",
@@ -108,20 +108,14 @@ async def abort(ctx: Context) -> Response:
 
 async def list_parts(ctx: Context) -> Response:
     upload = _upload(ctx)
-    raw_marker = ctx.query("part-number-marker") or "0"
-    if not raw_marker.isdigit():
-        raise InvalidArgument(
-            "part-number-marker must be an integer.",
-            ArgumentName="part-number-marker",
-            ArgumentValue=raw_marker,
-        )
+    marker = ctx.bounded_int("part-number-marker", 0, MAX_PART_NUMBER)
     max_parts = ctx.bounded_int("max-parts", 1000)
-    page = ctx.storage.list_parts(upload, part_number_marker=int(raw_marker), max_parts=max_parts)
+    page = ctx.storage.list_parts(upload, part_number_marker=marker, max_parts=max_parts)
     return xml_response(
         xml.render_list_parts(
             upload,
             page,
-            part_number_marker=int(raw_marker),
+            part_number_marker=marker,
             max_parts=max_parts,
             encoding_url=ctx.encoding_url(),
         )

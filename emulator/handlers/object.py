@@ -18,7 +18,7 @@ from emulator.errors import (
     PreconditionFailed,
 )
 from emulator.handlers.callback_flow import parse_callback, run_callback
-from emulator.handlers.context import Context, empty_response, xml_response
+from emulator.handlers.context import Context, empty_response, is_decimal, xml_response
 from emulator.protocol import xml
 from emulator.protocol.headers import (
     evaluate_conditions,
@@ -202,7 +202,7 @@ async def append_object(ctx: Context) -> Response:
     raw = ctx.query("position")
     if raw is None or raw == "":
         raise MissingArgument(ArgumentName="position")
-    if not raw.isdigit():
+    if not is_decimal(raw):
         raise InvalidArgument(
             "Position must be a non-negative integer.", ArgumentName="position", ArgumentValue=raw
         )

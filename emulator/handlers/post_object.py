@@ -24,7 +24,12 @@ from emulator.handlers.context import MAX_OBJECT_SIZE, Context, empty_response, 
 from emulator.handlers.form import FormReader, ReceivedForm, boundary_of
 from emulator.handlers.object import upload_headers
 from emulator.protocol import xml
-from emulator.protocol.headers import object_attrs_from_headers
+from emulator.protocol.headers import (
+    STORED_HEADERS,
+    header_text,
+    is_header_name,
+    object_attrs_from_headers,
+)
 from emulator.protocol.names import validate_object_key
 from emulator.storage.base import ObjectAttrs
 
@@ -62,21 +67,36 @@ def post_form(received: ReceivedForm) -> PostForm:
     )
 
 
+#: Form fields that become headers of the object's GET and HEAD answers (§9.5).
+_HEADER_FIELDS = frozenset(name.lower() for name in ("Content-Type", *STORED_HEADERS))
+
+
 def form_attrs(form: PostForm, key: str) -> ObjectAttrs:
     """Object attributes from form fields: x-oss-content-type > Content-Type field > the
-    file part's own type (§8.1), the stored headers and x-oss-meta-* fields."""
-    headers = {name: form.fields[name] for name in form.fields}
+    file part's own type (§8.1), the stored headers and x-oss-meta-* fields. Fields that
+    GET and HEAD answer as headers are checked and encoded now (``header_text``): an
+    unsendable one would break every later read of the object."""
     content_type = (
         form.fields.get("x-oss-content-type")
         or form.fields.get("content-type")
         or form.file_content_type
         or ""
     )
-    headers["content-type"] = content_type
-    headers = {
-        form.field_names.get(k, k) if k.startswith("x-oss-meta-") else k: v
-        for k, v in headers.items()
-    }
+    headers: dict[str, str] = {}
+    for name, value in {**form.fields, "content-type": content_type}.items():
+        if name.startswith("x-oss-meta-"):
+            sent_name = form.field_names.get(name, name)
+            if not is_header_name(sent_name):
+                raise InvalidArgument(
+                    "The form field name is not a valid header name.",
+                    ArgumentName=sent_name,
+                    ArgumentValue=value,
+                )
+            headers[sent_name] = header_text(sent_name, value)
+        elif name in _HEADER_FIELDS:
+            headers[name] = header_text(name, value)
+        else:
+            headers[name] = value
     return object_attrs_from_headers(headers, key)
 
 

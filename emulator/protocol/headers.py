@@ -45,6 +45,10 @@ RESPONSE_OVERRIDES = {
 }
 
 _RANGE_SPEC = re.compile(r"(\d*)-(\d*)", re.ASCII)
+#: What a header value cannot carry (RFC 9110 §5.5): control characters other than tab.
+_NOT_FIELD_TEXT = re.compile("[\x00-\x08\x0a-\x1f\x7f]")
+#: A header name (RFC 9110 §5.1: a token).
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 
 
 def http_date(ts: float) -> str:
@@ -315,21 +319,66 @@ def object_response_headers(meta: ObjectMeta) -> list[tuple[str, str]]:
     return result
 
 
+def is_header_name(name: str) -> bool:
+    """Whether ``name`` can be sent as a header name (an RFC 9110 token).
+
+    Args:
+        name: the candidate, e.g. a PostObject ``x-oss-meta-*`` field or a CORS ``ExposeHeader``.
+
+    Returns:
+        True for a token (ASCII letters, digits and ``!#$%&'*+-.^_`|~``).
+    """
+    return _TOKEN.fullmatch(name) is not None
+
+
+def header_text(name: str, value: str) -> str:
+    """A header value a client gave as text (a form field, a query parameter), ready to send.
+
+    Request headers arrive as bytes read as latin-1, and responses are written the same
+    way; text decoded from UTF-8 elsewhere is turned into that form, so that non-ASCII
+    characters travel as UTF-8, as they came. Surrounding spaces and tabs are dropped
+    (HTTP allows none there). Emulator choice: a control character (CR, LF, NUL…) cannot
+    be sent in a header at all and is refused rather than dropped.
+
+    Args:
+        name: the form field or parameter, for the error.
+        value: the text.
+
+    Returns:
+        The value as the latin-1 reading of its UTF-8 bytes.
+
+    Raises:
+        InvalidArgument: the value holds a control character other than tab.
+    """
+    value = value.strip(" \t")
+    if _NOT_FIELD_TEXT.search(value) is not None:
+        raise InvalidArgument(
+            f"The value of {name} cannot be sent in a header.",
+            ArgumentName=name,
+            ArgumentValue=value,
+        )
+    return value.encode("utf-8", "surrogatepass").decode("latin-1")
+
+
 def response_overrides(query: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
     """Translate ``response-*`` query parameters into response headers (§9.5).
 
     Parameter names are matched exactly (lower case, as OSS and the SDKs spell them).
-    A parameter given twice: the last value wins, at the place of the first.
+    A parameter given twice: the last value wins, at the place of the first. Values are
+    sent as UTF-8 (:func:`header_text`).
 
     Args:
         query: decoded query pairs, in order.
 
     Returns:
         ``(header name, value)`` pairs to set on a GET answer.
+
+    Raises:
+        InvalidArgument: a value holds a control character.
     """
     chosen: dict[str, str] = {}
     for name, value in query:
         header = RESPONSE_OVERRIDES.get(name)
         if header is not None:
-            chosen[header] = value
+            chosen[header] = header_text(name, value)
     return list(chosen.items())

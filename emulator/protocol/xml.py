@@ -23,7 +23,7 @@ from urllib.parse import quote
 
 from emulator.errors import RECOMMEND_DOC, InvalidArgument, MalformedXML, OSSError
 from emulator.protocol.cors import CORS_METHODS, CorsConfig, CorsRule
-from emulator.protocol.headers import STORAGE_CLASSES, iso8601
+from emulator.protocol.headers import STORAGE_CLASSES, is_header_name, iso8601
 from emulator.protocol.names import NOT_XML_CHAR
 from emulator.storage.base import (
     BucketMeta,
@@ -661,6 +661,12 @@ def _parse_cors_rule(node: ET.Element) -> CorsRule:
         if "*" in value:
             raise InvalidArgument(
                 "ExposeHeader can not have wildcard.",
+                ArgumentName="ExposeHeader",
+                ArgumentValue=value,
+            )
+        if not is_header_name(value):  # it is sent back in Access-Control-Expose-Headers
+            raise InvalidArgument(
+                "ExposeHeader must be a header name.",
                 ArgumentName="ExposeHeader",
                 ArgumentValue=value,
             )
