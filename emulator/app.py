@@ -295,10 +295,13 @@ def _finish(
         )
     )
     origin = request.headers.get("origin")
-    if origin and request.method != "OPTIONS":
+    # A bucket's rules matter without Origin too: ResponseVary puts Vary: Origin on every
+    # response (rest-api.md §12.2). Bucket metadata is cached, so the lookup is cheap.
+    rules = _bucket_cors(request, bucket) if request.method != "OPTIONS" else None
+    if request.method != "OPTIONS" and (origin or rules is not None):
         settings: Settings = request.app.state.settings
         for name, value in cors.actual_headers(
-            _bucket_cors(request, bucket),
+            rules,
             origin=origin,
             method=request.method,
             response_header_names=list(response.headers.keys()),

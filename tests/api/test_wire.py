@@ -256,6 +256,31 @@ class TestCors:
         assert missing.status_code == 400
 
 
+    @pytest.mark.parametrize("vary", [True, False])
+    def test_response_vary_on_every_response(self, http: httpx.Client, vary: bool) -> None:
+        """ResponseVary true: Vary: Origin on every response of the bucket, with or without
+        Origin; false (the default): never (rest-api.md §12.2)."""
+        rules = (
+            b"<CORSConfiguration><CORSRule><AllowedOrigin>https://ok.example</AllowedOrigin>"
+            b"<AllowedMethod>GET</AllowedMethod><AllowedMethod>PUT</AllowedMethod>"
+            b"</CORSRule><ResponseVary>" + str(vary).lower().encode() + b"</ResponseVary>"
+            b"</CORSConfiguration>"
+        )
+        assert http.put(f"{B}/?cors", content=rules).status_code == 200
+        try:
+            answers = [
+                http.put(f"{B}/vary", content=b"x"),
+                http.get(f"{B}/vary"),
+                http.get(f"{B}/vary", headers={"Origin": "https://ok.example"}),
+                http.get(f"{B}/vary", headers={"Origin": "https://other.example"}),
+                http.get(f"{B}/missing"),
+            ]
+            for answer in answers:
+                assert ("Origin" in answer.headers.get_list("vary")) is vary, answer.headers
+        finally:
+            assert http.delete(f"{B}/?cors").status_code == 204
+
+
 @pytest.mark.parametrize("path", ["/_emulator/nothing"])
 def test_unknown_control_path_is_404(http: httpx.Client, path: str) -> None:
     """An unknown control path is a 404 listing the real ones."""
