@@ -51,6 +51,7 @@ class Settings:
     cors_default: bool = True
     seed: int | None = None
     callback_timeout: float = 5.0
+    callback_strict_hosts: bool = False
     callback_private_key: Path | None = None
     pub_key_url: str | None = None
     log_level: str = "info"
@@ -232,6 +233,12 @@ OPTIONS: tuple[Option, ...] = (
         "callback_timeout",
         _positive_float,
         "seconds each callback URL may take",
+    ),
+    Option(
+        "callback-strict-hosts",
+        "callback_strict_hosts",
+        _bool,
+        "refuse callback URLs on private, loopback or unresolvable hosts, as OSS does",
     ),
     Option(
         "callback-private-key",

@@ -1,7 +1,8 @@
 """Settings that change what a running emulator does, seen over real HTTP.
 
-``--cors-default``, ``--virtual-host-base``, ``--public-url`` and the generated callback
-signing key: each test starts its own ``EmulatorServer`` with the settings under test.
+``--cors-default``, ``--virtual-host-base``, ``--public-url``, ``--callback-strict-hosts``
+and the generated callback signing key: each test starts its own ``EmulatorServer`` with
+the settings under test.
 Host names that only exist in a test (``example.test``, ``emulator.test``) are resolved to
 the emulator by the ``hosts`` fixture, a per-test hosts file: the SDKs then send the
 ``Host`` header a real deployment would see.
@@ -255,3 +256,99 @@ class TestSigningKey:
         assert first.startswith(b"-----BEGIN PUBLIC KEY-----")
         assert served(tmp_path / "one") == first
         assert served(tmp_path / "two") != first
+
+
+@pytest.fixture(name="addresses")
+def _addresses(monkeypatch: pytest.MonkeyPatch) -> dict[str, str | None]:
+    """Name -> the one address it resolves to (None: does not resolve), for this test only.
+    Strict mode only resolves names; with the ``refuse`` fault nothing is ever sent, so a
+    public address here is never contacted."""
+    table: dict[str, str | None] = {}
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        name = host.decode() if isinstance(host, bytes) else host
+        if name in table:
+            address = table[name]
+            if address is None:
+                raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port or 0))]
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return table
+
+
+class TestStrictHosts:
+    """--callback-strict-hosts: callback URLs OSS itself would refuse are refused (C12)."""
+
+    @pytest.mark.parametrize(
+        ("urls", "ec"),
+        [
+            ("http://127.0.0.1:9/cb", "0007-00000008"),
+            ("http://localhost:9/cb", "0007-00000008"),
+            ("http://private.test/cb", "0007-00000008"),
+            ("http://public.test/cb;http://private.test/cb", "0007-00000008"),
+            ("http://nowhere.test/cb", "0007-00000007"),
+        ],
+    )
+    def test_refused_before_anything_is_stored(
+        self, tmp_path: Path, addresses: dict[str, str | None], urls: str, ec: str
+    ) -> None:
+        """400 InvalidArgument with C12's EC; no object, no callback attempt."""
+        addresses.update({"private.test": "10.1.2.3", "public.test": "93.184.216.34"})
+        addresses["nowhere.test"] = None
+        with running(tmp_path, callback_strict_hosts=True) as server:
+            bucket = oss2_bucket(server, server.endpoint)
+            headers = {"x-oss-callback": b64({"callbackUrl": urls, "callbackBody": "a"})}
+            with pytest.raises(oss2.exceptions.OssError) as refused:
+                bucket.put_object("strict.txt", b"x", headers=headers)
+            assert (refused.value.status, refused.value.code) == (400, "InvalidArgument")
+            assert refused.value.ec == ec
+            assert not bucket.object_exists("strict.txt")
+            assert server.callbacks == []
+
+    def test_public_name_passes(self, tmp_path: Path, addresses: dict[str, str | None]) -> None:
+        """A name resolving to a public address is accepted: the upload stores and goes on to
+        delivery (refused here by the fault, so nothing leaves the machine)."""
+        addresses["public.test"] = "93.184.216.34"
+        with running(tmp_path, callback_strict_hosts=True) as server:
+            server.add_fault("refuse")
+            bucket = oss2_bucket(server, server.endpoint)
+            headers = {
+                "x-oss-callback": b64({"callbackUrl": "public.test/cb", "callbackBody": "a"})
+            }
+            result = bucket.put_object("public.txt", b"x", headers=headers)
+            assert result.status == 203  # oss2 returns CallbackFailed's 203 as a result
+            (attempt,) = server.callbacks
+            assert attempt["message"] == "Too many callback requests."
+            assert bucket.get_object("public.txt").read() == b"x"
+
+    def test_off_by_default(self, tmp_path: Path, addresses: dict[str, str | None]) -> None:
+        """Without the setting, private and unresolvable hosts pass validation (C12)."""
+        addresses.update({"private.test": "10.1.2.3", "nowhere.test": None})
+        with running(tmp_path) as server:
+            server.add_fault("refuse")
+            bucket = oss2_bucket(server, server.endpoint)
+            for url in ("private.test/cb", "nowhere.test/cb", "127.0.0.1:9/cb"):
+                headers = {"x-oss-callback": b64({"callbackUrl": url, "callbackBody": "a"})}
+                assert bucket.put_object("lax.txt", b"x", headers=headers).status == 203
+
+    def test_form_callback(self, tmp_path: Path) -> None:
+        """PostObject's callback field is checked the same way."""
+        with running(tmp_path, callback_strict_hosts=True) as server:
+            callback = b64({"callbackUrl": "http://127.0.0.1:9/cb", "callbackBody": "a"})
+            fields = {
+                "key": "form.txt",
+                "callback": callback,
+                **v1_fields(server, policy_b64([["content-length-range", 0, 100]])),
+            }
+            response = httpx.post(
+                f"{direct_url(server)}/{server.bucket}/",
+                data=fields,
+                files={"file": ("form.txt", b"x", "text/plain")},
+            )
+            assert response.status_code == 400, response.text
+            assert response.headers["x-oss-ec"] == "0007-00000008"
+            assert server.callbacks == []
+            assert httpx.head(f"{direct_url(server)}/{server.bucket}/form.txt").status_code != 200

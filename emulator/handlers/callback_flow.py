@@ -1,7 +1,9 @@
 """Upload callbacks, end to end: validate, store, expand, sign, deliver, relay (callback.md §10).
 
 ``parse_callback`` runs before the body is stored, so a bad parameter is a 400 and nothing
-is stored (C5). ``run_callback`` runs after the object is committed: it expands the body,
+is stored (C5); with ``--callback-strict-hosts`` it also resolves the URLs' host names, so
+private, loopback and unresolvable hosts are refused as OSS refuses them (C12).
+``run_callback`` runs after the object is committed: it expands the body,
 tries each URL in order (C8), records every attempt in the journal, and answers 200 with
 the application's body (C9) or raises 203 ``CallbackFailed`` (§9.3); the object stays
 stored either way.
@@ -13,8 +15,9 @@ stored either way.
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import httpx
 from starlette.requests import Request
@@ -26,7 +29,7 @@ from emulator.callback.delivery import Attempt, deliver, make_client
 from emulator.callback.journal import Entry, ReplaySource
 from emulator.callback.judge import EC_TIMEOUT, MSG_TIMEOUT, TOO_MANY_REQUESTS, judge
 from emulator.callback.model import CallbackFailure, CallbackRequest, CallbackSpec, CallbackVerdict
-from emulator.callback.parse import parse
+from emulator.callback.parse import hosts_to_resolve, parse
 from emulator.callback.signing import build_request
 from emulator.callback.template import expand, references, system_variables
 from emulator.errors import CallbackFailed
@@ -37,11 +40,12 @@ from emulator.protocol.headers import http_date
 from emulator.storage.base import ObjectMeta, Storage
 
 PUB_KEY_PATH = "/callback_pub_key_v1.pem"
+RESOLVE_TIMEOUT = 3.0  # seconds per host name in strict mode; a name still pending is unresolved
 
 ParsedCallback = tuple[CallbackSpec, dict[str, str]]
 
 
-def parse_callback(ctx: Context) -> ParsedCallback | None:
+async def parse_callback(ctx: Context) -> ParsedCallback | None:
     """The header and query carriers of a Put or Complete request (C22), validated."""
     headers = ctx.headers
     header_callback = headers.get("x-oss-callback")
@@ -49,12 +53,47 @@ def parse_callback(ctx: Context) -> ParsedCallback | None:
     query_callback, query_vars = ctx.query("callback"), ctx.query("callback-var")
     if header_callback is query_callback is header_vars is query_vars is None:
         return None  # the common case: an upload without a callback
-    return parse(
-        header_callback=header_callback,
-        header_vars=header_vars,
-        query_callback=query_callback,
-        query_vars=query_vars,
-    )
+
+    def run(strict: bool, resolved: Mapping[str, Sequence[str]] | None) -> ParsedCallback | None:
+        return parse(
+            header_callback=header_callback,
+            header_vars=header_vars,
+            query_callback=query_callback,
+            query_vars=query_vars,
+            strict_hosts=strict,
+            resolved=resolved,
+        )
+
+    return await parse_with_hosts(ctx, run)
+
+
+ParseRun = Callable[[bool, Mapping[str, Sequence[str]] | None], ParsedCallback | None]
+
+
+async def parse_with_hosts(ctx: Context, run: ParseRun) -> ParsedCallback | None:
+    """``run(strict, resolved)`` is ``parse`` on one request's carriers. Without strict hosts
+    it runs once; with them, as ``callback.parse`` asks: once, then again with the URLs'
+    host names resolved, so its errors keep the order of callback.md §4.1 (C12)."""
+    strict = ctx.settings.callback_strict_hosts
+    parsed = run(strict, None)
+    if not strict or parsed is None:
+        return parsed
+    names = hosts_to_resolve(parsed[0])
+    if not names:
+        return parsed
+    addresses = await asyncio.gather(*(resolve(name) for name in names))
+    return run(True, dict(zip(names, addresses, strict=True)))
+
+
+async def resolve(name: str) -> tuple[str, ...]:
+    """The addresses a host name resolves to; none when it does not (in time)."""
+    loop = asyncio.get_running_loop()
+    try:
+        async with asyncio.timeout(RESOLVE_TIMEOUT):
+            infos = await loop.getaddrinfo(name, None, type=socket.SOCK_STREAM)
+    except (OSError, TimeoutError, UnicodeError):
+        return ()
+    return tuple(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
 def pub_key_url(request: Request, base_url: str) -> str:

@@ -78,7 +78,7 @@ async def complete(ctx: Context) -> Response:
             ArgumentValue="yes",
         )
     parts = None if complete_all == "yes" else xml.parse_complete(body)
-    callback = parse_callback(ctx)  # validated before the upload completes (C5)
+    callback = await parse_callback(ctx)  # validated before the upload completes (C5)
     meta = ctx.storage.complete_upload(
         upload, parts, ctx.now, forbid_overwrite=forbid_overwrite(ctx)
     )

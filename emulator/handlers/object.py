@@ -58,7 +58,7 @@ async def receive_checked(ctx: Context) -> BlobWriter:
 async def put_object(ctx: Context) -> Response:
     validate_object_key(ctx.key)
     ctx.storage.get_bucket(ctx.bucket)  # NoSuchBucket before reading the body
-    callback = parse_callback(ctx)  # a bad callback is a 400 before anything is stored (C5)
+    callback = await parse_callback(ctx)  # a bad callback is a 400 before anything is stored (C5)
     attrs = object_attrs_from_headers(ctx.headers, ctx.key)
     blob = await receive_checked(ctx)
     meta = ctx.storage.put_object(

@@ -10,6 +10,7 @@ body is the answer whatever ``success_action_status`` says.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from urllib.parse import urlencode
 
 from starlette.requests import ClientDisconnect
@@ -19,7 +20,7 @@ from emulator.auth.model import Credentials
 from emulator.auth.post_policy import PostForm, authenticate, check_policy, expand_key
 from emulator.callback.parse import parse
 from emulator.errors import EntityTooLarge, IncompleteBody, InvalidArgument
-from emulator.handlers.callback_flow import run_callback
+from emulator.handlers.callback_flow import ParsedCallback, parse_with_hosts, run_callback
 from emulator.handlers.context import MAX_OBJECT_SIZE, Context, empty_response, xml_response
 from emulator.handlers.form import FormReader, ReceivedForm, boundary_of
 from emulator.handlers.object import upload_headers
@@ -117,21 +118,27 @@ def _credentials_lookup(ctx: Context):  # type: ignore[no-untyped-def]
     return lookup
 
 
-def _form_callback(ctx: Context, form: PostForm):  # type: ignore[no-untyped-def]
+async def _form_callback(ctx: Context, form: PostForm) -> ParsedCallback | None:
     x_fields = [
         (form.field_names[name], value)
         for name, value in form.fields.items()
         if name.startswith("x:")
     ]
-    return parse(
-        header_callback=ctx.header("x-oss-callback"),
-        header_vars=ctx.header("x-oss-callback-var"),
-        query_callback=ctx.query("callback"),
-        query_vars=ctx.query("callback-var"),
-        form_callback=form.fields.get("callback"),
-        form_vars=form.fields.get("callback-var"),
-        form_x_fields=x_fields,
-    )
+
+    def run(strict: bool, resolved: Mapping[str, Sequence[str]] | None) -> ParsedCallback | None:
+        return parse(
+            header_callback=ctx.header("x-oss-callback"),
+            header_vars=ctx.header("x-oss-callback-var"),
+            query_callback=ctx.query("callback"),
+            query_vars=ctx.query("callback-var"),
+            form_callback=form.fields.get("callback"),
+            form_vars=form.fields.get("callback-var"),
+            form_x_fields=x_fields,
+            strict_hosts=strict,
+            resolved=resolved,
+        )
+
+    return await parse_with_hosts(ctx, run)
 
 
 async def post_object(ctx: Context) -> Response:
@@ -166,7 +173,7 @@ async def post_object(ctx: Context) -> Response:
                     content_length=blob.size,
                     now=ctx.now,
                 )
-        callback = _form_callback(ctx, form)
+        callback = await _form_callback(ctx, form)
         attrs = form_attrs(form, key)
         forbid = form.fields.get("x-oss-forbid-overwrite", "").lower() == "true"
     except BaseException:
