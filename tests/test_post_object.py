@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
+from emulator.errors import NoSuchKey
 from emulator.receiver import CallbackReceiver, Reply
 from emulator.server import EmulatorServer
 
@@ -288,6 +289,24 @@ class TestRefusals:
             files={"other": ("x", b"y")},
         )
         assert response.status_code == 400
+
+    @pytest.mark.parametrize("declared", ["wrong", "not base64!"])
+    def test_content_md5_field(self, oss_emulator: EmulatorServer, declared: str) -> None:
+        """A Content-MD5 field that is not the file's MD5 is 400 InvalidDigest (§8.4) and
+        nothing is stored; the right one is accepted and answered back."""
+        policy = v1_fields(oss_emulator, policy_b64([["content-length-range", 0, 100]]))
+        content = b"file body"
+        if declared == "wrong":
+            declared = base64.b64encode(hashlib.md5(b"other").digest()).decode()
+        refused = post(oss_emulator, {"key": "md5.txt", "Content-MD5": declared, **policy}, content)
+        assert refused.status_code == 400, refused.text
+        assert code_and_message(refused)[0] == "InvalidDigest"
+        with pytest.raises(NoSuchKey):
+            get(oss_emulator, "md5.txt")
+        right = base64.b64encode(hashlib.md5(content).digest()).decode()
+        accepted = post(oss_emulator, {"key": "md5.txt", "Content-MD5": right, **policy}, content)
+        assert accepted.status_code == 204, accepted.text
+        assert accepted.headers["content-md5"] == right
 
     def test_missing_key(self, oss_emulator: EmulatorServer) -> None:
         """A form without key is InvalidArgument with OSS's text."""

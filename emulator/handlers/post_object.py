@@ -19,12 +19,13 @@ from starlette.responses import RedirectResponse, Response
 from emulator.auth.model import Credentials
 from emulator.auth.post_policy import PostForm, authenticate, check_policy, expand_key
 from emulator.callback.parse import parse
-from emulator.errors import EntityTooLarge, IncompleteBody, InvalidArgument
+from emulator.errors import EntityTooLarge, IncompleteBody, InvalidArgument, InvalidDigest
 from emulator.handlers.callback_flow import ParsedCallback, parse_with_hosts, run_callback
 from emulator.handlers.context import MAX_OBJECT_SIZE, Context, empty_response, xml_response
 from emulator.handlers.form import FormReader, ReceivedForm, boundary_of
 from emulator.handlers.object import upload_headers
 from emulator.protocol import xml
+from emulator.protocol.checksums import parse_content_md5
 from emulator.protocol.headers import (
     STORED_HEADERS,
     header_text,
@@ -173,6 +174,9 @@ async def post_object(ctx: Context) -> Response:
                     content_length=blob.size,
                     now=ctx.now,
                 )
+        declared_md5 = form.fields.get("content-md5")  # as the PutObject header (§8.4)
+        if declared_md5 is not None and parse_content_md5(declared_md5) != blob.md5():
+            raise InvalidDigest()
         callback = await _form_callback(ctx, form)
         attrs = form_attrs(form, key)
         forbid = form.fields.get("x-oss-forbid-overwrite", "").lower() == "true"
