@@ -153,6 +153,38 @@ def test_callback_receiver(pytester: pytest.Pytester) -> None:
     result.assert_outcomes(passed=3)
 
 
+def test_one_server_per_xdist_worker(pytester: pytest.Pytester) -> None:
+    """Under pytest-xdist each worker has its own emulator: tests in parallel never see
+    each other's objects, and every test of a worker talks to the same server."""
+    pytester.makepyfile(
+        test_parallel="""
+        import os
+        import oss2
+        import pytest
+
+        @pytest.mark.parametrize("n", range(6))
+        def test_alone(oss_emulator, n, request):
+            bucket = oss_emulator.oss2_bucket()
+            bucket.put_object(f"k{n}", b"v")
+            assert [o.key for o in oss2.ObjectIterator(bucket)] == [f"k{n}"]
+            seen = request.config.rootpath / "seen"
+            seen.mkdir(exist_ok=True)
+            worker = os.environ["PYTEST_XDIST_WORKER"]
+            (seen / f"{n}").write_text(f"{worker} {oss_emulator.endpoint} {os.getpid()}")
+        """
+    )
+    result = pytester.runpytest_subprocess(*RUN, "-n", "2")
+    result.assert_outcomes(passed=6)
+    records = [path.read_text().split() for path in (pytester.path / "seen").iterdir()]
+    endpoints = {worker: set() for worker, _, _ in records}
+    for worker, endpoint, _ in records:
+        endpoints[worker].add(endpoint)
+    assert len(endpoints) == 2, records  # both workers ran tests
+    assert all(len(urls) == 1 for urls in endpoints.values()), records
+    first, second = (urls.pop() for urls in endpoints.values())
+    assert first != second
+
+
 def test_readme_quick_start(pytester: pytest.Pytester) -> None:
     """The README's three-line quick start passes as a user's whole test file."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
