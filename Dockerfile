@@ -17,7 +17,8 @@ ENV PATH=/venv/bin:$PATH \
 VOLUME /data
 EXPOSE 9050
 # The port comes from the environment, so a container run with another OSS_EMULATOR_PORT
-# (the compose stack listens on 80) is checked where it listens.
+# (the compose stack listens on 80) is checked where it listens: change the port with that
+# variable rather than with --port, which the check cannot see.
 HEALTHCHECK --interval=5s --timeout=3s --retries=10 \
     CMD ["python3", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/_emulator/health' % os.environ['OSS_EMULATOR_PORT'], timeout=3)"]
 ENTRYPOINT ["oss-emulator"]

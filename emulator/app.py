@@ -51,6 +51,7 @@ from emulator.handlers.sts import sts_endpoint
 from emulator.protocol import cors, xml
 from emulator.protocol.headers import http_date
 from emulator.routing import (
+    BUCKET_NAME,
     Operation,
     Resolved,
     decode_path,
@@ -239,13 +240,17 @@ def _chosen(readings: list[Resolved], reading: Reading) -> Resolved:
 
 
 def _bucket_cors(request: Request, bucket: str | None) -> cors.CorsConfig | None:
-    if bucket is None:
+    """The bucket's CORS rules; None without rules, for no bucket, or for a name that cannot
+    be one (``/_emulator/...`` and the like: no lookup at all)."""
+    if bucket is None or not BUCKET_NAME.match(bucket):
         return None
     try:
         meta = request.app.state.storage.get_bucket(bucket)
+        # Rules are checked when PutBucketCors stores them; rules a data directory kept from
+        # an older, laxer version must not turn every answer of the bucket into a 500.
+        return _parsed_cors(meta.cors) if meta.cors else None
     except OSSError:
         return None
-    return _parsed_cors(meta.cors) if meta.cors else None
 
 
 def _preflight(request: Request, bucket: str | None) -> Response:
@@ -296,7 +301,7 @@ def _finish(
     )
     origin = request.headers.get("origin")
     # A bucket's rules matter without Origin too: ResponseVary puts Vary: Origin on every
-    # response (rest-api.md §12.2). Bucket metadata is cached, so the lookup is cheap.
+    # response (rest-api.md §12.2). Existing buckets' metadata is cached by the store.
     rules = _bucket_cors(request, bucket) if request.method != "OPTIONS" else None
     if request.method != "OPTIONS" and (origin or rules is not None):
         settings: Settings = request.app.state.settings

@@ -52,6 +52,7 @@ def uvicorn_config(app: Callable[..., Any], log_level: str) -> uvicorn.Config:
         # socket.getaddrinfo, which strict callback hosts and the tests' host tables use.
         http="h11",
         loop="asyncio",
+        ws="none",  # no WebSocket upgrades: every request is an OSS request
         log_level=log_level,
         server_header=False,
         date_header=False,

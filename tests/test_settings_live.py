@@ -24,6 +24,7 @@ import oss2
 import pytest
 
 from emulator.config import Settings
+from emulator.errors import NoSuchKey
 from emulator.receiver import CallbackReceiver
 from emulator.server import EmulatorServer
 from tests.conftest import b64
@@ -334,13 +335,23 @@ class TestStrictHosts:
                 headers = {"x-oss-callback": b64({"callbackUrl": url, "callbackBody": "a"})}
                 assert bucket.put_object("lax.txt", b"x", headers=headers).status == 203
 
-    def test_form_callback(self, tmp_path: Path) -> None:
-        """PostObject's callback field is checked the same way."""
+    @pytest.mark.parametrize(
+        ("url", "ec"),
+        [
+            ("http://127.0.0.1:9/cb", "0007-00000008"),
+            ("http://private.test/cb", "0007-00000008"),
+            ("http://nowhere.test/cb", "0007-00000007"),
+        ],
+    )
+    def test_form_callback(
+        self, tmp_path: Path, addresses: dict[str, str | None], url: str, ec: str
+    ) -> None:
+        """PostObject's callback field is checked the same way, names resolved too."""
+        addresses.update({"private.test": "10.1.2.3", "nowhere.test": None})
         with running(tmp_path, callback_strict_hosts=True) as server:
-            callback = b64({"callbackUrl": "http://127.0.0.1:9/cb", "callbackBody": "a"})
             fields = {
                 "key": "form.txt",
-                "callback": callback,
+                "callback": b64({"callbackUrl": url, "callbackBody": "a"}),
                 **v1_fields(server, policy_b64([["content-length-range", 0, 100]])),
             }
             response = httpx.post(
@@ -349,6 +360,7 @@ class TestStrictHosts:
                 files={"file": ("form.txt", b"x", "text/plain")},
             )
             assert response.status_code == 400, response.text
-            assert response.headers["x-oss-ec"] == "0007-00000008"
+            assert response.headers["x-oss-ec"] == ec
             assert server.callbacks == []
-            assert httpx.head(f"{direct_url(server)}/{server.bucket}/form.txt").status_code != 200
+            with pytest.raises(NoSuchKey):
+                server.storage.head_object(server.bucket, "form.txt")

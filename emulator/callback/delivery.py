@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from emulator.callback.transport import CallbackTransport
+from emulator.protocol.headers import is_decimal
 
 MAX_BODY = 1024 * 1024  # C10 rule 5
 NO_SNI = "0.0.0.0"
@@ -127,7 +128,7 @@ async def deliver(
 async def _read_needed(response: httpx.Response) -> bytes:
     """The body, when judging needs it: a 200 with a sane Content-Length up to 1 MiB."""
     length = response.headers.get("content-length")
-    if response.status_code != 200 or length is None or not length.strip().isdigit():
+    if response.status_code != 200 or length is None or not is_decimal(length.strip()):
         return b""
     if not 0 < int(length) <= MAX_BODY:
         return b""

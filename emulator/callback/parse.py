@@ -44,9 +44,9 @@ Emulator readings where neither OSS nor decisions.md says more:
 Strict hosts (C12): resolving a name is I/O, so ``parse`` only checks what it can see: IP
 literals and ``localhost`` names, plus the addresses the caller already resolved, passed
 as ``resolved`` (host name -> addresses; an empty sequence means the name does not
-resolve, 0007-00000007). A caller in strict mode parses once, resolves
-``hosts_to_resolve(spec)``, and parses again with ``resolved``; both runs are cheap and the
-second one reports errors in the §4.1 order.
+resolve, 0007-00000007). A caller in strict mode asks ``hosts_to_resolve`` (same carriers)
+for the names, resolves them, and parses once with ``resolved``, so a name that does not
+resolve is reported at step 6 even when a later step would fail too.
 """
 
 from __future__ import annotations
@@ -57,6 +57,7 @@ import ipaddress
 import json
 import re
 from collections.abc import Mapping, Sequence
+from typing import NamedTuple
 
 from emulator.callback.model import BODY_TYPES, FORM, CallbackSpec, CallbackUrl, split_url
 from emulator.callback.template import CUSTOM_PREFIX, tokenize
@@ -186,17 +187,27 @@ def _is_ip_literal(host: str) -> bool:
     return True
 
 
-def hosts_to_resolve(spec: CallbackSpec) -> tuple[str, ...]:
-    """The host names of a spec's URLs that strict mode needs resolved (C12).
+def hosts_to_resolve(
+    *,
+    header_callback: str | None = None,
+    query_callback: str | None = None,
+    form_callback: str | None = None,
+    **other_carriers: object,
+) -> tuple[str, ...]:
+    """The host names of the callback URLs that strict mode needs resolved (C12).
 
-    Args:
-        spec: a parsed callback.
+    Takes the same carriers as ``parse`` (the others are accepted and ignored).
 
     Returns:
-        Each distinct host name that is not an IP literal, in URL order.
+        Each distinct host name that is not an IP literal, in URL order; none when the
+        callback fails a check before its URLs are read (``parse`` reports that failure).
     """
+    try:
+        found = _through_urls(header_callback, None, query_callback, None, form_callback, None)
+    except InvalidArgument:
+        return ()
     names: dict[str, None] = {}
-    for target in spec.targets:
+    for target in found.targets if found else ():
         if not _is_ip_literal(target.host):
             names.setdefault(target.host, None)
     return tuple(names)
@@ -345,6 +356,68 @@ def parse(
         InvalidArgument: the first failed check, with the EC, message, ``ArgumentName``
             and ``ArgumentValue`` of callback.md §4.3.
     """
+    found = _through_urls(
+        header_callback,
+        header_vars,
+        query_callback,
+        query_vars,
+        form_callback,
+        form_vars,
+        strict_hosts=strict_hosts,
+        resolved=resolved,
+    )
+    if found is None:
+        return None
+    raw, raw_var, text, config, var_text, var_value, targets = found
+    policy = config.get("callbackPolicy")
+    host, body, body_type, sni, version = _fields(config, text)
+    headers = (
+        _additional_headers(config["additionalHeaders"], text)
+        if "additionalHeaders" in config
+        else ()
+    )
+    tokenize(body)
+    variables = _custom_vars(form_x_fields, var_value, var_text)
+    spec = CallbackSpec(
+        urls=tuple(target.url for target in targets),
+        body_template=body,
+        body_type=body_type,
+        host=host,
+        sni=sni,
+        additional_headers=headers,
+        signature_version=version,
+        policy=policy if isinstance(policy, str) else None,
+        callback_text=text,
+        raw_callback=raw,
+        raw_callback_var=raw_var,
+    )
+    return spec, variables
+
+
+class _UpToUrls(NamedTuple):
+    """What steps 1-6 of §4.1 established."""
+
+    raw: str
+    raw_var: str | None
+    text: str
+    config: dict[str, object]
+    var_text: str | None
+    var_value: object
+    targets: tuple[CallbackUrl, ...]
+
+
+def _through_urls(
+    header_callback: str | None,
+    header_vars: str | None,
+    query_callback: str | None,
+    query_vars: str | None,
+    form_callback: str | None,
+    form_vars: str | None,
+    *,
+    strict_hosts: bool = False,
+    resolved: Mapping[str, Sequence[str]] | None = None,
+) -> _UpToUrls | None:
+    """Steps 1-6 of callback.md §4.1; None when there is no callback."""
     callbacks = _present(header_callback, query_callback, form_callback)
     var_values = _present(header_vars, query_vars, form_vars)
     if len(callbacks) > 1:
@@ -378,32 +451,9 @@ def parse(
         if not ok:
             raise _error(VAR_NOT_JSON, CALLBACK_VAR, raw_var if var_text is None else var_text)
 
-    policy = config.get("callbackPolicy")
     if "callbackUrl" not in config:
         return None
     targets = _urls(config["callbackUrl"], text, strict_hosts, resolved)
     if not targets:
         return None
-
-    host, body, body_type, sni, version = _fields(config, text)
-    headers = (
-        _additional_headers(config["additionalHeaders"], text)
-        if "additionalHeaders" in config
-        else ()
-    )
-    tokenize(body)
-    variables = _custom_vars(form_x_fields, var_value, var_text)
-    spec = CallbackSpec(
-        urls=tuple(target.url for target in targets),
-        body_template=body,
-        body_type=body_type,
-        host=host,
-        sni=sni,
-        additional_headers=headers,
-        signature_version=version,
-        policy=policy if isinstance(policy, str) else None,
-        callback_text=text,
-        raw_callback=raw,
-        raw_callback_var=raw_var,
-    )
-    return spec, variables
+    return _UpToUrls(raw, raw_var, text, config, var_text, var_value, targets)

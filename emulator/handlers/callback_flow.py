@@ -17,7 +17,8 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import httpx
 from starlette.requests import Request
@@ -53,36 +54,25 @@ async def parse_callback(ctx: Context) -> ParsedCallback | None:
     query_callback, query_vars = ctx.query("callback"), ctx.query("callback-var")
     if header_callback is query_callback is header_vars is query_vars is None:
         return None  # the common case: an upload without a callback
-
-    def run(strict: bool, resolved: Mapping[str, Sequence[str]] | None) -> ParsedCallback | None:
-        return parse(
-            header_callback=header_callback,
-            header_vars=header_vars,
-            query_callback=query_callback,
-            query_vars=query_vars,
-            strict_hosts=strict,
-            resolved=resolved,
-        )
-
-    return await parse_with_hosts(ctx, run)
+    return await parse_with_hosts(
+        ctx,
+        header_callback=header_callback,
+        header_vars=header_vars,
+        query_callback=query_callback,
+        query_vars=query_vars,
+    )
 
 
-ParseRun = Callable[[bool, Mapping[str, Sequence[str]] | None], ParsedCallback | None]
-
-
-async def parse_with_hosts(ctx: Context, run: ParseRun) -> ParsedCallback | None:
-    """``run(strict, resolved)`` is ``parse`` on one request's carriers. Without strict hosts
-    it runs once; with them, as ``callback.parse`` asks: once, then again with the URLs'
-    host names resolved, so its errors keep the order of callback.md §4.1 (C12)."""
-    strict = ctx.settings.callback_strict_hosts
-    parsed = run(strict, None)
-    if not strict or parsed is None:
-        return parsed
-    names = hosts_to_resolve(parsed[0])
-    if not names:
-        return parsed
+async def parse_with_hosts(ctx: Context, **carriers: Any) -> ParsedCallback | None:
+    """``parse`` on an upload's callback carriers. With ``--callback-strict-hosts`` the URLs'
+    host names are resolved first, so ``parse`` judges them at their step of callback.md
+    §4.1 (C12)."""
+    if not ctx.settings.callback_strict_hosts:
+        return parse(**carriers)
+    names = hosts_to_resolve(**carriers)
     addresses = await asyncio.gather(*(resolve(name) for name in names))
-    return run(True, dict(zip(names, addresses, strict=True)))
+    resolved = dict(zip(names, addresses, strict=True))
+    return parse(**carriers, strict_hosts=True, resolved=resolved)
 
 
 async def resolve(name: str) -> tuple[str, ...]:

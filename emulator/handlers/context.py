@@ -18,21 +18,15 @@ from emulator.errors import (
     EntityTooLarge,
     IncompleteBody,
     InvalidArgument,
-    InvalidDigest,
     MalformedXML,
 )
-from emulator.protocol.checksums import parse_content_md5
+from emulator.protocol.checksums import check_content_md5
+from emulator.protocol.headers import is_decimal
 from emulator.routing import Resolved
 from emulator.storage.base import BlobWriter, Storage
 
 MAX_OBJECT_SIZE = 5 * 1024**3  # rest-api.md §10.2 EntityTooLarge
 MAX_XML_BODY = 1024**2 * 2  # XML bodies (Complete, Delete, CORS) are small; refuse floods
-
-
-def is_decimal(text: str) -> bool:
-    """ASCII digits only: ``str.isdigit`` also accepts ``²`` and ``١``, which ``int`` refuses
-    or reads as another number."""
-    return text.isascii() and text.isdigit()
 
 
 @dataclass
@@ -98,9 +92,7 @@ class Context:
         Raises:
             InvalidDigest: the header is not Base64 of 16 bytes, or does not match.
         """
-        header = self.header("content-md5")
-        if header is not None and parse_content_md5(header) != actual:
-            raise InvalidDigest()
+        check_content_md5(self.header("content-md5"), actual)
 
     def declared_length(self) -> int | None:
         """``Content-Length`` as an int, None when absent (chunked); refuses nonsense."""

@@ -12,10 +12,10 @@ from starlette.responses import Response
 
 from emulator.errors import InvalidArgument
 from emulator.handlers.callback_flow import parse_callback, run_callback
-from emulator.handlers.context import Context, empty_response, is_decimal, xml_response
+from emulator.handlers.context import Context, empty_response, xml_response
 from emulator.handlers.object import forbid_overwrite, receive_checked, upload_headers
 from emulator.protocol import xml
-from emulator.protocol.headers import object_attrs_from_headers
+from emulator.protocol.headers import is_decimal, object_attrs_from_headers
 from emulator.protocol.names import validate_object_key
 from emulator.storage.base import UploadMeta
 

@@ -18,11 +18,12 @@ from emulator.errors import (
     PreconditionFailed,
 )
 from emulator.handlers.callback_flow import parse_callback, run_callback
-from emulator.handlers.context import Context, empty_response, is_decimal, xml_response
+from emulator.handlers.context import Context, empty_response, xml_response
 from emulator.protocol import xml
 from emulator.protocol.headers import (
     evaluate_conditions,
     http_date,
+    is_decimal,
     object_attrs_from_headers,
     object_response_headers,
     parse_range,

@@ -10,7 +10,6 @@ body is the answer whatever ``success_action_status`` says.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from urllib.parse import urlencode
 
 from starlette.requests import ClientDisconnect
@@ -18,14 +17,13 @@ from starlette.responses import RedirectResponse, Response
 
 from emulator.auth.model import Credentials
 from emulator.auth.post_policy import PostForm, authenticate, check_policy, expand_key
-from emulator.callback.parse import parse
-from emulator.errors import EntityTooLarge, IncompleteBody, InvalidArgument, InvalidDigest
+from emulator.errors import EntityTooLarge, IncompleteBody, InvalidArgument
 from emulator.handlers.callback_flow import ParsedCallback, parse_with_hosts, run_callback
 from emulator.handlers.context import MAX_OBJECT_SIZE, Context, empty_response, xml_response
 from emulator.handlers.form import FormReader, ReceivedForm, boundary_of
 from emulator.handlers.object import upload_headers
 from emulator.protocol import xml
-from emulator.protocol.checksums import parse_content_md5
+from emulator.protocol.checksums import check_content_md5
 from emulator.protocol.headers import (
     STORED_HEADERS,
     header_text,
@@ -125,21 +123,16 @@ async def _form_callback(ctx: Context, form: PostForm) -> ParsedCallback | None:
         for name, value in form.fields.items()
         if name.startswith("x:")
     ]
-
-    def run(strict: bool, resolved: Mapping[str, Sequence[str]] | None) -> ParsedCallback | None:
-        return parse(
-            header_callback=ctx.header("x-oss-callback"),
-            header_vars=ctx.header("x-oss-callback-var"),
-            query_callback=ctx.query("callback"),
-            query_vars=ctx.query("callback-var"),
-            form_callback=form.fields.get("callback"),
-            form_vars=form.fields.get("callback-var"),
-            form_x_fields=x_fields,
-            strict_hosts=strict,
-            resolved=resolved,
-        )
-
-    return await parse_with_hosts(ctx, run)
+    return await parse_with_hosts(
+        ctx,
+        header_callback=ctx.header("x-oss-callback"),
+        header_vars=ctx.header("x-oss-callback-var"),
+        query_callback=ctx.query("callback"),
+        query_vars=ctx.query("callback-var"),
+        form_callback=form.fields.get("callback"),
+        form_vars=form.fields.get("callback-var"),
+        form_x_fields=x_fields,
+    )
 
 
 async def post_object(ctx: Context) -> Response:
@@ -174,9 +167,7 @@ async def post_object(ctx: Context) -> Response:
                     content_length=blob.size,
                     now=ctx.now,
                 )
-        declared_md5 = form.fields.get("content-md5")  # as the PutObject header (§8.4)
-        if declared_md5 is not None and parse_content_md5(declared_md5) != blob.md5():
-            raise InvalidDigest()
+        check_content_md5(form.fields.get("content-md5"), blob.md5())  # as PutObject's (§8.4)
         callback = await _form_callback(ctx, form)
         attrs = form_attrs(form, key)
         forbid = form.fields.get("x-oss-forbid-overwrite", "").lower() == "true"

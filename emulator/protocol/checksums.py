@@ -147,3 +147,17 @@ def parse_content_md5(value: str) -> bytes:
     if len(digest) != 16:
         raise InvalidDigest()
     return digest
+
+
+def check_content_md5(declared: str | None, actual: bytes) -> None:
+    """Compare a body's MD5 with the ``Content-MD5`` its sender declared, if any (§9.4).
+
+    Args:
+        declared: the ``Content-MD5`` header or PostObject field, or None when absent.
+        actual: the binary MD5 of the body received.
+
+    Raises:
+        InvalidDigest: the declared value is not Base64 of 16 bytes, or does not match.
+    """
+    if declared is not None and parse_content_md5(declared) != actual:
+        raise InvalidDigest()

@@ -51,6 +51,12 @@ _NOT_FIELD_TEXT = re.compile("[\x00-\x08\x0a-\x1f\x7f]")
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 
 
+def is_decimal(text: str) -> bool:
+    """ASCII digits only: ``str.isdigit`` also accepts ``²`` and ``١``, which ``int`` refuses
+    or reads as another number."""
+    return text.isascii() and text.isdigit()
+
+
 def http_date(ts: float) -> str:
     """Format a time as an RFC 1123 GMT date (R5), e.g. ``Sat, 05 Dec 2015 11:10:29 GMT``.
 

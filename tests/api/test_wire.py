@@ -255,7 +255,6 @@ class TestCors:
         missing = http.options(f"{B}/k", headers={"Access-Control-Request-Method": "GET"})
         assert missing.status_code == 400
 
-
     @pytest.mark.parametrize("vary", [True, False])
     def test_response_vary_on_every_response(self, http: httpx.Client, vary: bool) -> None:
         """ResponseVary true: Vary: Origin on every response of the bucket, with or without
@@ -279,6 +278,21 @@ class TestCors:
                 assert ("Origin" in answer.headers.get_list("vary")) is vary, answer.headers
         finally:
             assert http.delete(f"{B}/?cors").status_code == 204
+
+    def test_rules_stored_by_a_laxer_version(
+        self, http: httpx.Client, open_server: EmulatorServer
+    ) -> None:
+        """Rules PutBucketCors would now refuse (an ExposeHeader that is no header name),
+        already in a data directory, are ignored: the bucket keeps answering, never a 500."""
+        laxer = (
+            "<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin>"
+            "<AllowedMethod>GET</AllowedMethod><ExposeHeader>a b</ExposeHeader>"
+            "</CORSRule><ResponseVary>true</ResponseVary></CORSConfiguration>"
+        )
+        open_server.storage.set_bucket_cors("open-bucket", laxer)
+        put = http.put(f"{B}/laxer", content=b"x")
+        get = http.get(f"{B}/laxer", headers={"Origin": "http://app.local"})
+        assert (put.status_code, get.status_code, get.content) == (200, 200, b"x")
 
 
 @pytest.mark.parametrize("path", ["/_emulator/nothing"])

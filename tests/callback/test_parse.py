@@ -708,10 +708,25 @@ class TestStrictHosts:
         assert parse(header_callback=cb(callbackUrl="example.com"), strict_hosts=True, resolved={})
 
     def test_hosts_to_resolve(self) -> None:
-        """Distinct non-literal host names, in URL order."""
-        parsed = parse(header_callback=cb(callbackUrl="b.com;1.2.3.4;a.com:1;b.com/x"))
-        assert parsed is not None
-        assert hosts_to_resolve(parsed[0]) == ("b.com", "a.com")
+        """Distinct non-literal host names, in URL order, from any carrier."""
+        value = cb(callbackUrl="b.com;1.2.3.4;a.com:1;b.com/x")
+        assert hosts_to_resolve(header_callback=value) == ("b.com", "a.com")
+        assert hosts_to_resolve(form_callback=value, form_x_fields=()) == ("b.com", "a.com")
+        assert hosts_to_resolve(query_callback="not base64!") == ()
+        assert hosts_to_resolve() == ()
+
+    def test_unresolvable_host_reported_before_later_steps(self) -> None:
+        """Step 6 (the URL's host) comes before step 7 (the body): with the names resolved
+        up front, a bad body does not hide an unresolvable host (§4.1 order)."""
+        value = cb(callbackUrl="http://nowhere.test/", callbackBody="")
+        names = hosts_to_resolve(header_callback=value)
+        assert names == ("nowhere.test",)
+        with pytest.raises(InvalidArgument) as info:
+            parse(header_callback=value, strict_hosts=True, resolved={"nowhere.test": ()})
+        assert info.value.error_ec == "0007-00000007"
+        with pytest.raises(InvalidArgument) as lax:
+            parse(header_callback=value)
+        assert lax.value.error_ec == "0007-00000011"
 
     @pytest.mark.parametrize(
         ("address", "forbidden"),
