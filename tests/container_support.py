@@ -170,6 +170,8 @@ class ComposeStack:
     app_port: int
     env: dict[str, str]
     compose: str = field(default_factory=podman_compose)
+    #: Set once a test has taken the stack down and checked nothing was left.
+    down_checked: bool = False
 
     def _compose(self, *args: str, timeout: float, step: str) -> str:
         command = [self.compose, "-p", self.project, *args]

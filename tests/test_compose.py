@@ -19,6 +19,7 @@ import socket
 import subprocess
 import urllib.parse
 import urllib.request
+import warnings
 from collections.abc import Iterator
 
 import pytest
@@ -27,6 +28,7 @@ from tests.container_support import (
     BASE_IMAGE,
     ROOT,
     ComposeStack,
+    ContainerStepFailed,
     ensure_base_image,
     ensure_tools,
     podman_env,
@@ -76,8 +78,13 @@ def _stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ComposeStack]:
         stack.up()
         yield stack
     finally:
-        if stack.containers():
-            stack.down()
+        # Always, even when a build failed half-way (an image may exist without any
+        # container); a failing down must not hide the failure that got us here.
+        if not stack.down_checked:
+            try:
+                stack.down()
+            except ContainerStepFailed as failure:
+                warnings.warn(f"cleaning up the compose stack failed: {failure}", stacklevel=1)
 
 
 def get_json(url: str) -> object:
@@ -162,6 +169,7 @@ def test_down_removes_the_stack(stack: ComposeStack) -> None:
     """``down`` stops both services on their stop signal (no fallback to a kill) and leaves
     no container, data volume or image of the project behind."""
     printed = stack.down()
+    stack.down_checked = True
     assert "SIGKILL" not in printed, printed
     assert stack.containers() == []
     volumes = subprocess.run(

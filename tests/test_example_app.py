@@ -16,9 +16,14 @@ from __future__ import annotations
 
 import os
 import re
+import select
+import socket
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -45,12 +50,40 @@ def _emulator(tmp_path: Path) -> Iterator[EmulatorServer]:
         yield server
 
 
+@contextmanager
+def app_server(env: dict[str, str]) -> Iterator[str]:
+    """fixtures/app/appserver.py as its own process; its base URL once it listens. Stopped
+    (killed if it does not stop) whatever happens; a start that fails or hangs is an error
+    with the app's output, never a hung test."""
+    process = subprocess.Popen(
+        [sys.executable, str(APP / "appserver.py")],
+        env={**os.environ, "PORT": "0", **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        ready, _, _ = select.select([process.stdout], [], [], 30)
+        line = process.stdout.readline() if ready else ""
+        match = re.search(r"listening on (\d+)", line)
+        assert match, f"the app server did not start: {line!r}"
+        yield f"http://127.0.0.1:{match.group(1)}"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+        if process.stdout is not None:
+            process.stdout.close()
+
+
 @pytest.fixture(name="app_url")
 def _app_url(emulator: EmulatorServer, tmp_path: Path) -> Iterator[str]:
-    """The sample-style app server as its own process, pointing its pages at the emulator."""
+    """The sample-style app server, pointing its pages at the emulator."""
     env = {
-        **os.environ,
-        "PORT": "0",
         "STATIC_DIR": str(static_dir(tmp_path / "static")),
         "OSS_HOST": f"http://{emulator.bucket}.localhost:{emulator.port}",
         "OSS_ENDPOINT": f"http://localhost:{emulator.port}",
@@ -61,18 +94,8 @@ def _app_url(emulator: EmulatorServer, tmp_path: Path) -> Iterator[str]:
         # No alias for gosspublic.alicdn.com here: let the sample fetch the emulator's key.
         "ALLOW_ANY_KEY_URL": "1",
     }
-    process = subprocess.Popen(
-        [sys.executable, str(APP / "appserver.py")], env=env, stdout=subprocess.PIPE, text=True
-    )
-    assert process.stdout is not None
-    match = re.search(r"listening on (\d+)", process.stdout.readline())
-    assert match, "the app server did not start"
-    try:
-        yield f"http://127.0.0.1:{match.group(1)}"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        process.stdout.close()
+    with app_server(env) as url:
+        yield url
 
 
 def stored(emulator: EmulatorServer, key: str) -> bytes:
@@ -105,28 +128,13 @@ def test_seed_upload_with_temporary_credentials(emulator: EmulatorServer, app_ur
     assert emulator.access_key_id not in put["headers"]["authorization"]
 
 
-def test_sts_token_reports_an_unreachable_sts(tmp_path: Path) -> None:
+def test_sts_token_reports_an_unreachable_sts() -> None:
     """The app answers 502 with the reason when AssumeRole cannot be reached (not a hang)."""
-    import socket
-    import urllib.error
-    import urllib.request
-
     with socket.socket() as closed:
-        closed.bind(("127.0.0.1", 0))
-        dead_port = closed.getsockname()[1]
-    env = {**os.environ, "PORT": "0", "STS_ENDPOINT": f"http://127.0.0.1:{dead_port}"}
-    process = subprocess.Popen(
-        [sys.executable, str(APP / "appserver.py")], env=env, stdout=subprocess.PIPE, text=True
-    )
-    assert process.stdout is not None
-    try:
-        match = re.search(r"listening on (\d+)", process.stdout.readline())
-        assert match
-        with pytest.raises(urllib.error.HTTPError) as answer:
-            urllib.request.urlopen(f"http://127.0.0.1:{match.group(1)}/sts_token", timeout=20)
-        assert answer.value.code == 502
-        assert "AssumeRole failed" in answer.value.read().decode()
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        process.stdout.close()
+        closed.bind(("127.0.0.1", 0))  # bound, never listening: connects are refused
+        sts = f"http://127.0.0.1:{closed.getsockname()[1]}"
+        with app_server({"STS_ENDPOINT": sts}) as url:
+            with pytest.raises(urllib.error.HTTPError) as answer:
+                urllib.request.urlopen(f"{url}/sts_token", timeout=20)
+    assert answer.value.code == 502
+    assert "AssumeRole failed" in answer.value.read().decode()
