@@ -41,7 +41,6 @@ from emulator.protocol.headers import http_date
 from emulator.storage.base import ObjectMeta, Storage
 
 PUB_KEY_PATH = "/callback_pub_key_v1.pem"
-RESOLVE_TIMEOUT = 3.0  # seconds per host name in strict mode; a name still pending is unresolved
 
 ParsedCallback = tuple[CallbackSpec, dict[str, str]]
 
@@ -70,16 +69,17 @@ async def parse_with_hosts(ctx: Context, **carriers: Any) -> ParsedCallback | No
     if not ctx.settings.callback_strict_hosts:
         return parse(**carriers)
     names = hosts_to_resolve(**carriers)
-    addresses = await asyncio.gather(*(resolve(name) for name in names))
+    budget = ctx.settings.callback_timeout  # the same per-URL budget as delivery (A1)
+    addresses = await asyncio.gather(*(resolve(name, budget) for name in names))
     resolved = dict(zip(names, addresses, strict=True))
     return parse(**carriers, strict_hosts=True, resolved=resolved)
 
 
-async def resolve(name: str) -> tuple[str, ...]:
-    """The addresses a host name resolves to; none when it does not (in time)."""
+async def resolve(name: str, timeout: float) -> tuple[str, ...]:
+    """The addresses a host name resolves to; none when it does not within ``timeout``."""
     loop = asyncio.get_running_loop()
     try:
-        async with asyncio.timeout(RESOLVE_TIMEOUT):
+        async with asyncio.timeout(timeout):
             infos = await loop.getaddrinfo(name, None, type=socket.SOCK_STREAM)
     except (OSError, TimeoutError, UnicodeError):
         return ()
