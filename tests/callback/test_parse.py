@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from emulator.callback.model import FORM, JSON, CallbackUrl, split_url
 from emulator.callback.parse import hosts_to_resolve, is_forbidden_address, parse
 from emulator.errors import InvalidArgument, OSSError
-from tests.strategies_callback import callback_carriers, callback_params, encode_param
+from emulator.strategies import callback_carriers, callback_params, encode_param
 
 BODY = "bucket=${bucket}&object=${object}"
 BASE: dict[str, Any] = {"callbackUrl": "http://example.com/cb", "callbackBody": BODY}

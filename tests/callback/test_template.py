@@ -31,8 +31,7 @@ from emulator.callback.template import (
     tokenize,
 )
 from emulator.errors import InvalidArgument
-from tests.conftest import load_vectors
-from tests.strategies_callback import (
+from emulator.strategies import (
     FormTemplate,
     JsonTemplate,
     any_templates,
@@ -41,6 +40,7 @@ from tests.strategies_callback import (
     variable_values,
     well_formed_templates,
 )
+from tests.conftest import load_vectors
 
 VECTORS = load_vectors("callback-bodies.json")["vectors"]
 
