@@ -27,7 +27,6 @@ import threading
 import time
 from collections.abc import Callable
 
-import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -39,6 +38,7 @@ from emulator.auth.model import Credentials, Reading, SignedRequest, parse_query
 from emulator.auth.verify import verify
 from emulator.callback import keys
 from emulator.callback.journal import Journal
+from emulator.callback.transport import CallbackTransport
 from emulator.config import Settings
 from emulator.errors import OSSError
 from emulator.faults import Faults
@@ -88,7 +88,7 @@ def create_app(
     *,
     storage: Storage | None = None,
     clock: Clock | None = None,
-    transport: httpx.AsyncBaseTransport | None = None,
+    transport: CallbackTransport | None = None,
 ) -> Starlette:
     """Build the emulator's ASGI app.
 
@@ -97,7 +97,8 @@ def create_app(
         storage: the storage to serve; default a ``Store`` on ``settings.data_dir``
             with the configured buckets created.
         clock: seconds since the epoch; default ``time.time``.
-        transport: the httpx transport callbacks go through (tests inject one).
+        transport: what sends callbacks; default a ``CallbackTransport`` (tests may give
+            one with their own TLS context).
     """
     clock = clock or time.time
     signing_key = keys.load_or_create(settings.data_dir, settings.callback_private_key)
@@ -125,8 +126,7 @@ def create_app(
     )
     app.state.journal = Journal()
     app.state.faults = Faults()
-    app.state.callback_transport = transport
-    app.state.callback_client = None
+    app.state.callback_transport = transport or CallbackTransport()
     return app
 
 

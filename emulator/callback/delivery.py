@@ -8,7 +8,7 @@
   failure (-1), after it a timeout (A1, G13);
 - redirects are not followed; ``Connection: close``; HTTPS certificates are not verified;
 - SNI is sent only when ``callbackSNI`` is true (C7). CPython sends no SNI for an IP
-  literal, so "no SNI" is an IP literal in httpx's ``sni_hostname`` request extension;
+  literal, so "no SNI" is an IP literal as the exchange's ``sni_hostname``;
 - the answer's body is read only as far as judging needs: never more than 1 MiB.
 """
 
@@ -19,12 +19,11 @@ import ssl
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
-from emulator.callback.transport import CallbackTransport
+from emulator.callback.transport import Answer, CallbackTransport
 from emulator.protocol.headers import is_decimal
 
 MAX_BODY = 1024 * 1024  # C10 rule 5
@@ -45,23 +44,8 @@ class Attempt:
     error: str | None  # transport error text, when there was one
 
 
-def make_client(transport: httpx.AsyncBaseTransport | None = None) -> httpx.AsyncClient:
-    """The callback client: no redirects followed; by default the lean ``CallbackTransport``
-    (one connection per callback, no certificate checks, SNI as asked)."""
-    client = httpx.AsyncClient(
-        transport=transport or CallbackTransport(),
-        follow_redirects=False,
-        trust_env=False,
-        timeout=httpx.Timeout(None),
-    )
-    # C18 is the whole header set: without this, httpx's defaults (Accept, Accept-Encoding:
-    # gzip...) go out too, and an app that compresses its reply would earn a 203.
-    client.headers.clear()
-    return client
-
-
 async def deliver(
-    client: httpx.AsyncClient,
+    transport: CallbackTransport,
     url: str,
     headers: Sequence[tuple[bytes, bytes]],
     body: bytes,
@@ -69,35 +53,32 @@ async def deliver(
     budget: float,
     sni: bool,
 ) -> Attempt:
-    """POST one callback and report the answer (or its absence) within ``budget`` seconds."""
+    """POST one callback and report the answer (or its absence) within ``budget`` seconds.
+
+    ``headers`` are the whole header set (C18), sent as given; nothing is added.
+    """
     host = urlsplit(url).hostname or ""
     connected = False
 
-    async def trace(event: str, info: dict[str, Any]) -> None:
+    def on_connect() -> None:
         nonlocal connected
-        if event == "connection.connect_tcp.complete":
-            connected = True
+        connected = True
 
-    request = client.build_request(
-        "POST",
-        url,
-        headers=headers,
-        content=body,
-        extensions={"sni_hostname": host if sni else NO_SNI, "trace": trace},
-    )
     start = time.perf_counter()
     status: int | None = None
     answer_headers: tuple[tuple[str, str], ...] = ()
     answer = b""
     try:
         async with asyncio.timeout(budget):
-            response = await client.send(request, stream=True)
+            response = await transport.exchange(
+                url, headers, body, sni_hostname=host if sni else NO_SNI, on_connect=on_connect
+            )
             try:
-                status = response.status_code
-                answer_headers = tuple(response.headers.multi_items())
+                status = response.status
+                answer_headers = tuple(response.headers)
                 answer = await _read_needed(response)
             finally:
-                await response.aclose()
+                response.body.close()
     except TimeoutError:
         return Attempt(
             url,
@@ -125,16 +106,16 @@ async def deliver(
     )
 
 
-async def _read_needed(response: httpx.Response) -> bytes:
+async def _read_needed(response: Answer) -> bytes:
     """The body, when judging needs it: a 200 with a sane Content-Length up to 1 MiB."""
-    length = response.headers.get("content-length")
-    if response.status_code != 200 or length is None or not is_decimal(length.strip()):
+    length = dict(response.headers).get("content-length")
+    if response.status != 200 or length is None or not is_decimal(length.strip()):
         return b""
     if not 0 < int(length) <= MAX_BODY:
         return b""
     chunks: list[bytes] = []
     total = 0
-    async for chunk in response.aiter_raw():
+    async for chunk in response.body:
         chunks.append(chunk)
         total += len(chunk)
         if total >= int(length):

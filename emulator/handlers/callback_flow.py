@@ -20,19 +20,19 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import httpx
 from starlette.requests import Request
 from starlette.responses import Response
 
 from emulator import logs
 from emulator.callback import journal as journal_module
-from emulator.callback.delivery import Attempt, deliver, make_client
+from emulator.callback.delivery import Attempt, deliver
 from emulator.callback.journal import Entry, ReplaySource
 from emulator.callback.judge import EC_TIMEOUT, MSG_TIMEOUT, TOO_MANY_REQUESTS, judge
 from emulator.callback.model import CallbackFailure, CallbackRequest, CallbackSpec, CallbackVerdict
 from emulator.callback.parse import hosts_to_resolve, parse
 from emulator.callback.signing import build_request
 from emulator.callback.template import expand, references, system_variables
+from emulator.callback.transport import CallbackTransport
 from emulator.errors import CallbackFailed
 from emulator.faults import DELAY, LOSE_REPLY, REFUSE, Fault, Faults
 from emulator.handlers.context import Context
@@ -91,13 +91,10 @@ def pub_key_url(request: Request, base_url: str) -> str:
     return configured or base_url + PUB_KEY_PATH
 
 
-def http_client(request: Request) -> httpx.AsyncClient:
-    """The app's callback client, made on first use inside the serving event loop."""
-    state = request.app.state
-    if state.callback_client is None:
-        state.callback_client = make_client(state.callback_transport)
-    client: httpx.AsyncClient = state.callback_client
-    return client
+def callback_transport(request: Request) -> CallbackTransport:
+    """The app's callback transport (one per app: it holds the TLS settings)."""
+    transport: CallbackTransport = request.app.state.callback_transport
+    return transport
 
 
 def image_facts(storage: Storage, meta: ObjectMeta, spec: CallbackSpec) -> ImageInfo | None:
@@ -238,7 +235,7 @@ async def deliver_callback(
     for url in urls:
         signed = sign(url)
         attempt = await deliver(
-            http_client(request),
+            callback_transport(request),
             signed.url,
             signed.encoded_headers(),
             signed.body,
