@@ -136,5 +136,6 @@ def test_sts_token_reports_an_unreachable_sts() -> None:
         with app_server({"STS_ENDPOINT": sts}) as url:
             with pytest.raises(urllib.error.HTTPError) as answer:
                 urllib.request.urlopen(f"{url}/sts_token", timeout=20)
+            reason = answer.value.read().decode()  # while the app still serves it
     assert answer.value.code == 502
-    assert "AssumeRole failed" in answer.value.read().decode()
+    assert "AssumeRole failed" in reason
