@@ -302,17 +302,18 @@ def _finish(
     origin = request.headers.get("origin")
     # A bucket's rules matter without Origin too: ResponseVary puts Vary: Origin on every
     # response (rest-api.md §12.2). Existing buckets' metadata is cached by the store.
-    rules = _bucket_cors(request, bucket) if request.method != "OPTIONS" else None
-    if request.method != "OPTIONS" and (origin or rules is not None):
-        settings: Settings = request.app.state.settings
-        for name, value in cors.actual_headers(
-            rules,
-            origin=origin,
-            method=request.method,
-            response_header_names=list(response.headers.keys()),
-            default_allow=settings.cors_default,
-        ):
-            response.headers.append(name, value)
+    if request.method != "OPTIONS":  # a preflight's CORS headers are its own (_preflight)
+        rules = _bucket_cors(request, bucket)
+        if origin or rules is not None:
+            settings: Settings = request.app.state.settings
+            for name, value in cors.actual_headers(
+                rules,
+                origin=origin,
+                method=request.method,
+                response_header_names=list(response.headers.keys()),
+                default_allow=settings.cors_default,
+            ):
+                response.headers.append(name, value)
     logs.request_line(
         request.method,
         request.scope.get("path", ""),

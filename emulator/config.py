@@ -81,20 +81,24 @@ class Settings:
 # --- strict value parsers ----------------------------------------------------------------
 
 
-def _bool(text: str) -> bool:
-    table = {"true": True, "1": True, "false": False, "0": False}
+_BOOLEANS = {"true": True, "false": False, "1": True, "0": False}
+_SWITCHES = {"on": True, "off": False, **_BOOLEANS}
+
+
+def _word(table: Mapping[str, bool], text: str) -> bool:
     try:
         return table[text.strip().lower()]
     except KeyError:
-        raise ValueError("expected true, false, 1 or 0") from None
+        *words, last = table
+        raise ValueError(f"expected {', '.join(words)} or {last}") from None
+
+
+def _bool(text: str) -> bool:
+    return _word(_BOOLEANS, text)
 
 
 def _on_off(text: str) -> bool:
-    table = {"on": True, "off": False, "true": True, "false": False, "1": True, "0": False}
-    try:
-        return table[text.strip().lower()]
-    except KeyError:
-        raise ValueError("expected on, off, true, false, 1 or 0") from None
+    return _word(_SWITCHES, text)
 
 
 def _port(text: str) -> int:

@@ -25,10 +25,10 @@ versus ``Error Status`` (rules 3-5) is deliberate (callback.md §8).
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 
 from emulator.callback.model import CallbackFailure, CallbackSuccess, CallbackVerdict
+from emulator.protocol.headers import is_decimal
 
 EC_DEFAULT = "0007-00000203"
 EC_TIMEOUT = "0007-00000202"
@@ -48,8 +48,6 @@ MSG_TOO_MANY = "Too many callback requests."
 
 #: The failure for a callback refused by a configured concurrency limit (EC 201).
 TOO_MANY_REQUESTS = CallbackFailure(MSG_TOO_MANY, EC_TOO_MANY)
-
-_DIGITS = re.compile(r"[0-9]+", re.ASCII)
 
 
 def _status_message(status: int) -> str:
@@ -126,7 +124,7 @@ def judge(
         return CallbackFailure(MSG_MISSING_LENGTH, EC_DEFAULT)
     length = length.strip(" \t")
     significant = length.lstrip("0")  # no int() of a huge digit string
-    if _DIGITS.fullmatch(length) is None or not significant:
+    if not is_decimal(length) or not significant:
         return CallbackFailure(MSG_INVALID_LENGTH, EC_DEFAULT)
     if len(significant) > len(str(MAX_BODY_BYTES)) or int(significant) > MAX_BODY_BYTES:
         return CallbackFailure(MSG_TOO_LONG, EC_DEFAULT)

@@ -62,6 +62,7 @@ from typing import NamedTuple
 from emulator.callback.model import BODY_TYPES, FORM, CallbackSpec, CallbackUrl, split_url
 from emulator.callback.template import CUSTOM_PREFIX, tokenize
 from emulator.errors import InvalidArgument
+from emulator.protocol.headers import NOT_FIELD_TEXT
 
 #: Largest ``callback`` / ``callback-var`` value, in bytes as sent (C24).
 MAX_PARAM_BYTES = 5120
@@ -121,7 +122,6 @@ HEADERS_INVALID = ("0007-00000026", "The callback additional headers are invalid
 VAR_INVALID = ("0007-00000104", "The callback var is invalid.")
 
 _HEADER_NAME = re.compile(r"[a-z0-9-]+", re.ASCII)
-_BAD_HEADER_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _BAD_HOST = re.compile(r"[\x00-\x20\x7f]")
 
 
@@ -267,7 +267,7 @@ def _additional_headers(value: object, text: str) -> tuple[tuple[str, str], ...]
             or name.startswith("x-oss-")
             or name in RESERVED_HEADERS
             or not isinstance(header_value, str)
-            or _BAD_HEADER_VALUE.search(header_value) is not None
+            or NOT_FIELD_TEXT.search(header_value) is not None
         ):
             raise _error(HEADERS_INVALID, CALLBACK, text)
         pairs.append((name, header_value))

@@ -46,7 +46,7 @@ RESPONSE_OVERRIDES = {
 
 _RANGE_SPEC = re.compile(r"(\d*)-(\d*)", re.ASCII)
 #: What a header value cannot carry (RFC 9110 §5.5): control characters other than tab.
-_NOT_FIELD_TEXT = re.compile("[\x00-\x08\x0a-\x1f\x7f]")
+NOT_FIELD_TEXT = re.compile("[\x00-\x08\x0a-\x1f\x7f]")
 #: A header name (RFC 9110 §5.1: a token).
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 
@@ -357,7 +357,7 @@ def header_text(name: str, value: str) -> str:
         InvalidArgument: the value holds a control character other than tab.
     """
     value = value.strip(" \t")
-    if _NOT_FIELD_TEXT.search(value) is not None:
+    if NOT_FIELD_TEXT.search(value) is not None:
         raise InvalidArgument(
             f"The value of {name} cannot be sent in a header.",
             ArgumentName=name,
