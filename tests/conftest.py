@@ -29,6 +29,27 @@ def load_vectors(name: str) -> dict[str, Any]:
         return json.load(handle)
 
 
+#: decisions.md C18: the callback request's headers, in the order the emulator sends them.
+C18_HEADERS = (
+    "Authorization",
+    "Content-MD5",
+    "Content-Type",
+    "Content-Length",
+    "Date",
+    "Host",
+    "User-Agent",
+    "x-oss-bucket",
+    "x-oss-pub-key-url",
+    "x-oss-request-id",
+    "x-oss-requester",
+    "x-oss-owner",
+    "x-oss-signature-version",
+    "x-oss-tag",
+    "x-oss-additional-headers",
+    "Connection",
+)
+
+
 def b64(value: object) -> str:
     """Base64 of a text, or of a value's JSON: how callback parameters travel."""
     text = value if isinstance(value, str) else json.dumps(value)

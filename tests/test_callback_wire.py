@@ -14,29 +14,11 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import b64
+from tests.conftest import C18_HEADERS, b64
 
 pytestmark = pytest.mark.sdk
 
-#: decisions.md C18, lower-cased.
-C18 = {
-    "authorization",
-    "content-md5",
-    "content-type",
-    "content-length",
-    "date",
-    "host",
-    "user-agent",
-    "x-oss-bucket",
-    "x-oss-pub-key-url",
-    "x-oss-request-id",
-    "x-oss-requester",
-    "x-oss-owner",
-    "x-oss-signature-version",
-    "x-oss-tag",
-    "x-oss-additional-headers",
-    "connection",
-}
+C18 = {name.lower() for name in C18_HEADERS}
 
 
 def test_received_headers_are_exactly_c18(oss_emulator: Any, bucket: Any, receiver: Any) -> None:

@@ -550,6 +550,14 @@ CARRIER_CONFLICTS = [
 ]
 
 
+def carrier_values(receiver: CallbackReceiver) -> dict[str, str]:
+    """A valid value for each callback parameter, by its query name."""
+    return {
+        "callback": b64({"callbackUrl": receiver.url(), "callbackBody": "a=${x:a}"}),
+        "callback-var": b64({"x:a": "b"}),
+    }
+
+
 class TestCarrierConflictsAndSizes:
     """One carrier per parameter (C22) and the 5120-byte limits (C24), over HTTP."""
 
@@ -564,10 +572,7 @@ class TestCarrierConflictsAndSizes:
         ec: str,
     ) -> None:
         """PutObject: the same parameter in header and query is 400 with its EC."""
-        values = {
-            "callback": b64({"callbackUrl": receiver.url(), "callbackBody": "a=${x:a}"}),
-            "callback-var": b64({"x:a": "b"}),
-        }
+        values = carrier_values(receiver)
         headers = {"x-oss-callback": values["callback"], header: values[param]}
         response = signed_request(
             bucket, "PUT", "mixed.txt", headers=headers, params={param: values[param]}, content=b"x"
@@ -591,10 +596,7 @@ class TestCarrierConflictsAndSizes:
         """CompleteMultipartUpload: same 400; the upload is not completed and keeps its part."""
         upload_id = bucket.init_multipart_upload("mixed.bin").upload_id
         etag = bucket.upload_part("mixed.bin", upload_id, 1, b"part").etag
-        values = {
-            "callback": b64({"callbackUrl": receiver.url(), "callbackBody": "a=${x:a}"}),
-            "callback-var": b64({"x:a": "b"}),
-        }
+        values = carrier_values(receiver)
         headers = {"x-oss-callback": values["callback"], header: values[param]}
         response = signed_request(
             bucket,

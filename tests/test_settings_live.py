@@ -60,6 +60,20 @@ def access_control(headers: Any) -> dict[str, str]:
     }
 
 
+def post_photo_201(server: EmulatorServer, url: str) -> httpx.Response:
+    """A signed form upload of ``upload/photo.png`` to ``url`` asking for the 201 answer."""
+    fields = {
+        "key": "upload/photo.png",
+        "success_action_status": "201",
+        **v1_fields(server, policy_b64([["content-length-range", 0, 100]])),
+    }
+    return httpx.post(
+        f"{url}/{server.bucket}/",
+        data=fields,
+        files={"file": ("photo.png", b"png", "image/png")},
+    )
+
+
 @pytest.fixture(name="hosts")
 def _hosts(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     """Name -> port on 127.0.0.1, for the name and its subdomains, for this test only."""
@@ -206,16 +220,7 @@ class TestPublicUrl:
             headers = {"x-oss-callback": b64({"callbackUrl": receiver.url(), "callbackBody": "a"})}
             assert bucket.put_object("k.txt", b"x", headers=headers).status == 200
 
-            fields = {
-                "key": "upload/photo.png",
-                "success_action_status": "201",
-                **v1_fields(server, policy_b64([["content-length-range", 0, 100]])),
-            }
-            response = httpx.post(
-                f"{direct_url(server)}/{server.bucket}/",
-                data=fields,
-                files={"file": ("photo.png", b"png", "image/png")},
-            )
+            response = post_photo_201(server, direct_url(server))
         (got,) = receiver.requests
         key_url = base64.b64decode(got.headers["x-oss-pub-key-url"]).decode()
         assert key_url == f"{public}{PEM_PATH}"
@@ -226,16 +231,7 @@ class TestPublicUrl:
 
     def test_default_location_is_the_bound_address(self, oss_emulator: EmulatorServer) -> None:
         """Without --public-url the Location names the address the emulator listens on."""
-        fields = {
-            "key": "upload/photo.png",
-            "success_action_status": "201",
-            **v1_fields(oss_emulator, policy_b64([["content-length-range", 0, 100]])),
-        }
-        response = httpx.post(
-            f"{oss_emulator.endpoint}/{oss_emulator.bucket}/",
-            data=fields,
-            files={"file": ("photo.png", b"png", "image/png")},
-        )
+        response = post_photo_201(oss_emulator, oss_emulator.endpoint)
         assert response.status_code == 201, response.text
         location = ET.fromstring(response.content).findtext("Location")
         assert location == f"{oss_emulator.endpoint}/{oss_emulator.bucket}/upload/photo.png"
