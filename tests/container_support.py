@@ -173,9 +173,9 @@ class ComposeStack:
     #: Set once a test has taken the stack down and checked nothing was left.
     down_checked: bool = False
 
-    def _compose(self, *args: str, timeout: float, step: str) -> str:
+    def _compose(self, *args: str, timeout: float, step: str, stderr: bool = False) -> str:
         command = [self.compose, "-p", self.project, *args]
-        return run(command, env=self.env, timeout=timeout, step=step)
+        return run(command, env=self.env, timeout=timeout, step=step, stderr=stderr)
 
     def up(self) -> None:
         try:
@@ -203,8 +203,9 @@ class ComposeStack:
     def down(self) -> str:
         """Stop and remove the stack, its volume and the images it built (each run has a
         project of its own, so nothing is left to pile up); what podman-compose printed."""
-        command = [self.compose, "-p", self.project, "down", "-v", "--rmi", "local"]
-        return run(command, env=self.env, timeout=300, step="podman-compose down", stderr=True)
+        return self._compose(
+            "down", "-v", "--rmi", "local", timeout=300, step="podman-compose down", stderr=True
+        )
 
     def container(self, service: str) -> str:
         """The name of a service's container."""
